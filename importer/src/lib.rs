@@ -1,0 +1,1 @@
+//! nova-ve-import-eveng: import EVE-NG / UNetLab / PNETLab images, templates and labs.
