@@ -1,0 +1,2 @@
+//! novactl: the nova-ve command-line client (work in progress).
+fn main() {}
