@@ -1,0 +1,1 @@
+//! Namespace (`linux` kind) nodes. Work in progress.
