@@ -1,0 +1,1 @@
+//! nova-ve-labd: the lab engine.
