@@ -1,1 +1,12 @@
-//! nova-ve-import-eveng: import EVE-NG / UNetLab / PNETLab images, templates and labs.
+//! nova-ve-import-eveng: import EVE-NG / UNetLab / PNETLab images, templates and labs
+//! into nova-ve. See docs/importing-eveng.md.
+//!
+//! Architecture Invariant: the importer writes only below the destination
+//! directories the operator names (images, templates, labs, manifest); names taken
+//! from the source tree are checked by [`safety`] before they become paths.
+
+pub mod copy;
+pub mod fsutil;
+pub mod prefixes;
+pub mod safety;
+pub mod xmltree;
