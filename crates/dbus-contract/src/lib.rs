@@ -9,5 +9,6 @@
 //! names things and describes their wire types.
 
 pub mod errors;
+pub mod lab;
 pub mod net;
 pub mod nodes;
