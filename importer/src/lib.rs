@@ -5,8 +5,10 @@
 //! directories the operator names (images, templates, labs, manifest); names taken
 //! from the source tree are checked by [`safety`] before they become paths.
 
+pub mod b64;
 pub mod copy;
 pub mod fsutil;
 pub mod prefixes;
 pub mod safety;
+pub mod unl;
 pub mod xmltree;
