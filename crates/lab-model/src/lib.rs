@@ -14,6 +14,7 @@ mod json;
 mod lab;
 mod names;
 mod serde_util;
+mod template;
 mod upgrade;
 mod validate;
 
@@ -22,6 +23,11 @@ pub use json::LabParseError;
 pub use lab::*;
 pub use names::{
     FolderPath, LabName, LabPath, MAX_FOLDER_DEPTH, MAX_NAME_BYTES, MAX_NAME_CHARS, NameError,
+};
+pub use template::{
+    Capabilities, EXTRAS_KEYS, IconType, InterfaceNaming, LinuxProfile, Machine, NamingFormat,
+    ResolvedCapabilities, Template, TemplateError, TemplateSet, default_interface_names,
+    interface_names, interfaces_for, render_interface_name,
 };
 pub use upgrade::UpgradeReport;
 pub use validate::{Element, ValidationError, ValidationErrors, limits};
