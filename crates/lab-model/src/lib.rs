@@ -14,6 +14,7 @@ mod json;
 mod lab;
 mod names;
 mod serde_util;
+pub mod store;
 mod template;
 mod upgrade;
 mod validate;
@@ -24,6 +25,7 @@ pub use lab::*;
 pub use names::{
     FolderPath, LabName, LabPath, MAX_FOLDER_DEPTH, MAX_NAME_BYTES, MAX_NAME_CHARS, NameError,
 };
+pub use store::{LabEntry, LabLock, LabStore, StoreError};
 pub use template::{
     Capabilities, EXTRAS_KEYS, IconType, InterfaceNaming, LinuxProfile, Machine, NamingFormat,
     ResolvedCapabilities, Template, TemplateError, TemplateSet, default_interface_names,
