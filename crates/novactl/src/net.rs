@@ -1,0 +1,225 @@
+//! `novactl net …`: host networking owned by nova-ve-netd.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use nova_dbus::net::{BpfInstruction, InterfaceInfo, Net1Proxy};
+use tokio::io::AsyncWriteExt as _;
+
+use crate::cli::{CaptureArgs, NetCmd};
+use crate::error::{Access, CtlError, Service, ZbusExt as _};
+use crate::output::{Report, Table};
+
+pub async fn run(conn: &zbus::Connection, cmd: NetCmd) -> anyhow::Result<Report> {
+    let net = Net1Proxy::new(conn).await?;
+    match cmd {
+        NetCmd::List => list(&net).await,
+        NetCmd::Capture(args) => capture(&net, args).await,
+    }
+}
+
+async fn list(net: &Net1Proxy<'_>) -> anyhow::Result<Report> {
+    let mut ifaces = net
+        .list_interfaces()
+        .await
+        .ctx(Service::Net, Access::View)?;
+    ifaces.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(interfaces_report(&ifaces))
+}
+
+fn interfaces_report(ifaces: &[InterfaceInfo]) -> Report {
+    let mut table = Table::new(["NAME", "KIND", "STATE", "MTU", "MAC", "BRIDGE"]);
+    for i in ifaces {
+        table.row([
+            i.name.clone(),
+            i.kind.clone(),
+            if i.up { "up" } else { "down" }.to_string(),
+            i.mtu.to_string(),
+            dash(&i.mac),
+            dash(&i.master),
+        ]);
+    }
+    let value = serde_json::to_value(ifaces).unwrap_or_default();
+    Report::Table(table, value)
+}
+
+fn dash(s: &str) -> String {
+    if s.is_empty() { "-".into() } else { s.into() }
+}
+
+async fn capture(net: &Net1Proxy<'_>, args: CaptureArgs) -> anyhow::Result<Report> {
+    let filter = match &args.filter {
+        Some(expr) => compile_filter(expr)?,
+        None => Vec::new(),
+    };
+    let fd = net
+        .capture_start(&args.iface, &filter)
+        .await
+        .ctx(Service::Net, Access::Capture)?;
+    let fd: std::os::fd::OwnedFd = fd.into();
+    let mut source = tokio::fs::File::from_std(std::fs::File::from(fd));
+    let copied = match &args.output {
+        Some(path) => {
+            let mut file = tokio::fs::File::create(path)
+                .await
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            copy_until_done(&mut source, &mut file, args.duration).await?
+        }
+        None => {
+            let mut out = tokio::io::stdout();
+            copy_until_done(&mut source, &mut out, args.duration).await?
+        }
+    };
+    let msg = format!(
+        "captured {copied} bytes of pcap from {}{}",
+        args.iface,
+        args.output
+            .as_deref()
+            .map(|p| format!(" into {}", p.display()))
+            .unwrap_or_default()
+    );
+    // The pcap itself may be on stdout: the summary goes to stderr.
+    let _ = writeln!(std::io::stderr(), "novactl: {msg}");
+    Ok(Report::Nothing)
+}
+
+/// Copies the capture stream until it ends, the duration passes, or Ctrl-C.
+async fn copy_until_done<W>(
+    source: &mut tokio::fs::File,
+    sink: &mut W,
+    duration: Option<u64>,
+) -> anyhow::Result<u64>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let mut copied = 0u64;
+    let deadline = async {
+        match duration {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        use tokio::io::AsyncReadExt as _;
+        tokio::select! {
+            n = source.read(&mut buf) => {
+                let n = n.context("reading the capture stream")?;
+                if n == 0 { break; }
+                sink.write_all(&buf[..n]).await.context("writing pcap")?;
+                sink.flush().await.context("writing pcap")?;
+                copied += n as u64;
+            }
+            _ = &mut deadline => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    Ok(copied)
+}
+
+/// Compiles a tcpdump filter expression to classic BPF with `tcpdump -ddd` (libpcap's
+/// compiler; the daemon only accepts compiled programs so no filter parser runs as root).
+pub fn compile_filter(expr: &str) -> anyhow::Result<Vec<BpfInstruction>> {
+    let out = Command::new(tcpdump_path())
+        .args(["-ddd", "-y", "EN10MB", "--"])
+        .arg(expr)
+        .output()
+        .map_err(|e| {
+            CtlError::NotSupported(format!(
+                "--filter needs tcpdump to compile the expression (apt install tcpdump): {e}"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(CtlError::Invalid(format!(
+            "invalid capture filter {expr:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .into());
+    }
+    parse_ddd(&String::from_utf8_lossy(&out.stdout)).map_err(|e| CtlError::Invalid(e).into())
+}
+
+fn tcpdump_path() -> &'static Path {
+    // tcpdump lives in /usr/bin on Debian but PATH may lack sbin/bin variants under sudo.
+    for p in ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"] {
+        if Path::new(p).exists() {
+            return Path::new(p);
+        }
+    }
+    Path::new("tcpdump")
+}
+
+/// Parses `tcpdump -ddd` output: a count line, then `code jt jf k` per instruction.
+pub fn parse_ddd(text: &str) -> Result<Vec<BpfInstruction>, String> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let count: usize = lines
+        .next()
+        .ok_or("empty filter program")?
+        .trim()
+        .parse()
+        .map_err(|e| format!("bad instruction count: {e}"))?;
+    let prog = lines
+        .map(parse_instruction)
+        .collect::<Result<Vec<_>, _>>()?;
+    if prog.len() != count {
+        return Err(format!("expected {count} instructions, got {}", prog.len()));
+    }
+    Ok(prog)
+}
+
+fn parse_instruction(line: &str) -> Result<BpfInstruction, String> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let [code, jt, jf, k] = f.as_slice() else {
+        return Err(format!("bad instruction line {line:?}"));
+    };
+    let bad = |e: std::num::ParseIntError| format!("bad instruction {line:?}: {e}");
+    Ok(BpfInstruction {
+        code: code.parse().map_err(bad)?,
+        jt: jt.parse().map_err(bad)?,
+        jf: jf.parse().map_err(bad)?,
+        k: k.parse().map_err(bad)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tcpdump_ddd() {
+        let prog = parse_ddd("2\n40 0 0 12\n6 0 0 262144\n").unwrap();
+        assert_eq!(prog.len(), 2);
+        assert_eq!(
+            prog[1],
+            BpfInstruction {
+                code: 6,
+                jt: 0,
+                jf: 0,
+                k: 262144
+            }
+        );
+        assert!(parse_ddd("3\n40 0 0 12\n").is_err());
+        assert!(parse_ddd("1\n40 0 x 12\n").is_err());
+        assert!(parse_ddd("").is_err());
+    }
+
+    #[test]
+    fn interface_table_shows_bridge_and_state() {
+        let r = interfaces_report(&[InterfaceInfo {
+            name: "nvbr0".into(),
+            kind: "bridge".into(),
+            mac: String::new(),
+            mtu: 1500,
+            up: true,
+            master: String::new(),
+        }]);
+        let text = r.render(false).unwrap();
+        assert!(text.contains("nvbr0  bridge  up     1500  -"), "{text}");
+        let json = r.render(true).unwrap();
+        assert!(json.contains("\"kind\": \"bridge\""), "{json}");
+    }
+}
