@@ -1,1 +1,39 @@
-//! Namespace (`linux` kind) nodes. Work in progress.
+//! Namespace (`linux` kind) nodes for nova-ve.
+//!
+//! A node is a process tree in its own user, mount, network, UTS, IPC and PID namespaces,
+//! started by the unprivileged labd in milliseconds:
+//!
+//! 1. [`spawn`] validates a typed [`LinuxNodeSpec`], writes the node's work dir (init
+//!    script, FRR files), and starts the node process, which sets up its namespaces and
+//!    mounts and then blocks. It returns a [`PendingNode`] with the node's pid and pidfd.
+//! 2. labd asks netd to wrap that pid in `nova-node-<lab>-<node>.scope` and to move the
+//!    node's veth ends into its network namespace as `eth0..ethN`.
+//! 3. [`PendingNode::release`] lets the node connect its output to journald's stream
+//!    socket (attributed to the scope it is now in) and exec its program: busybox sh
+//!    running the generated init script as PID 1. Dropping a `PendingNode` kills it.
+//!
+//! [`exec_in_node`] runs a command inside a running node (e.g. `vtysh`, busybox `ping`).
+//! See docs/linux-nodes.md for the design and measured start times.
+//!
+//! Architecture invariant: nothing here needs privileges beyond owning the node's user
+//! namespace, and nothing assumes systemd except the journal's stream socket (with a
+//! fallback to a console log in the work dir).
+
+mod child;
+mod error;
+mod exec;
+mod node;
+mod script;
+mod spec;
+mod workdir;
+
+pub use child::{JOURNAL_STREAM_SOCKET, Step};
+pub use error::{Error, Result};
+pub use exec::{exec_in_node, node_command};
+pub use node::{KILL_WAIT, OutputSink, PendingNode, REPORT_TIMEOUT, RunningNode, spawn};
+pub use script::{BUSYBOX, FRR_LIBEXEC, init_script};
+pub use spec::{
+    FrrConfig, FrrDaemon, Hostname, Ident, IfAddr, Interface, LinuxNodeSpec,
+    MAX_ADDRESSES_PER_INTERFACE, MAX_FRR_CONF_LEN, MAX_ID_LEN, MAX_INTERFACES, Profile,
+};
+pub use workdir::WorkFiles;

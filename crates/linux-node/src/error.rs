@@ -1,0 +1,66 @@
+//! Errors of this crate. Each variant's message is what labd shows its caller.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::child::Step;
+
+/// Everything that can go wrong when building, starting or entering a node.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A spec field failed validation; nothing was created.
+    #[error("invalid node spec: {field}: {reason}")]
+    InvalidSpec {
+        /// The offending field, e.g. `hostname`.
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Writing the node's work directory failed.
+    #[error("preparing node work dir {path}: {source}")]
+    WorkDir {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A syscall in the spawning process failed.
+    #[error("{what}: {source}")]
+    Os {
+        /// The operation, e.g. `fork`.
+        what: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The node process reported a failure while setting itself up or exec'ing.
+    #[error("node setup failed at {step}: {source}")]
+    Child {
+        /// The setup step that failed.
+        step: Step,
+        /// The errno the step returned.
+        source: io::Error,
+    },
+    /// The node process did not report within the deadline.
+    #[error("node process did not report within {0:?} ({1})")]
+    Timeout(std::time::Duration, &'static str),
+    /// The node process went away without reporting (killed from outside?).
+    #[error("node process exited before {0}")]
+    ChildVanished(&'static str),
+    /// `exec_in_node` was given an empty argv.
+    #[error("exec_in_node: empty argv")]
+    EmptyArgv,
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn os(what: &'static str) -> impl FnOnce(io::Error) -> Error {
+    move |source| Error::Os { what, source }
+}
+
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidSpec {
+        field,
+        reason: reason.into(),
+    }
+}
