@@ -1,0 +1,1 @@
+//! The D-Bus adaptor (filled in below).

@@ -1,0 +1,631 @@
+//! Node runtime: start, stop, wipe, the wiring of interfaces, and the runtime view.
+
+use std::collections::BTreeMap;
+
+use nova_dbus::lab::NodeInterface;
+use nova_lab_model::{Lab, Link, LinkMetrics, NetworkId, NetworkType, Node, NodeId, NodeKind};
+use serde_json::{Value, json};
+
+use super::{LabEngine, LabHandle, NodeRt};
+use crate::error::{EngineError, Result};
+use crate::host::{HostError, LaunchRequest, Netem, Plug, ScopeProps};
+
+/// A node's runtime state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeState {
+    /// Not running.
+    #[default]
+    Stopped,
+    /// Being started.
+    Starting,
+    /// Running, fully wired.
+    Running,
+    /// Being stopped.
+    Stopping,
+    /// Running, but some wiring is missing.
+    Degraded,
+    /// The last start failed.
+    Failed,
+}
+
+impl NodeState {
+    /// The name on the bus and in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Stopped => "stopped",
+            NodeState::Starting => "starting",
+            NodeState::Running => "running",
+            NodeState::Stopping => "stopping",
+            NodeState::Degraded => "degraded",
+            NodeState::Failed => "failed",
+        }
+    }
+
+    /// Running in any form (a unit exists).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            NodeState::Starting | NodeState::Running | NodeState::Stopping | NodeState::Degraded
+        )
+    }
+}
+
+/// What the Node object shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeView {
+    /// Node id.
+    pub id: NodeId,
+    /// Display name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// State.
+    pub state: NodeState,
+    /// Unit while running.
+    pub unit: String,
+    /// PID while running.
+    pub pid: u32,
+    /// Console endpoint.
+    pub console: String,
+    /// Interfaces.
+    pub interfaces: Vec<NodeInterface>,
+    /// Why degraded.
+    pub problems: Vec<String>,
+}
+
+impl NodeView {
+    /// As JSON (events, GetJson).
+    pub fn to_json(&self) -> Value {
+        let ifs: Vec<Value> = self
+            .interfaces
+            .iter()
+            .map(|i| {
+                json!({"index": i.index, "name": i.name, "planned_mac": i.planned_mac, "live_mac": i.live_mac,
+                       "network_id": i.network_id, "host_ifname": i.host_ifname})
+            })
+            .collect();
+        json!({"node_id": self.id, "state": self.state.as_str(), "unit": self.unit, "pid": self.pid,
+               "console": self.console, "interfaces": ifs, "problems": self.problems})
+    }
+}
+
+/// Name of interface `index` inside a linux node.
+pub(crate) fn inner_ifname(index: u32) -> String {
+    format!("eth{index}")
+}
+
+fn netem_of(m: Option<&LinkMetrics>) -> Netem {
+    let Some(m) = m else { return Netem::default() };
+    Netem {
+        delay_us: m.delay_ms.saturating_mul(1000),
+        jitter_us: m.jitter_ms.saturating_mul(1000),
+        loss_percent: m.loss_pct,
+        rate_bytes_per_sec: m.bandwidth_kbps.saturating_mul(1000) / 8,
+    }
+}
+
+/// The network a node interface is linked to, and the link.
+fn attachment(lab: &Lab, node: NodeId, index: u32) -> Option<(NetworkId, &Link)> {
+    let l = lab.link_on_interface(node, index)?;
+    let net = l.from.as_network().or(l.to.as_network())?;
+    Some((net, l))
+}
+
+fn map_host(e: HostError) -> EngineError {
+    EngineError::Failed(e.to_string())
+}
+
+impl LabEngine {
+    /// The runtime view of a node.
+    pub fn node_view(&self, lab_id: &str, node_id: NodeId) -> Result<NodeView> {
+        let h = self.handle(lab_id)?;
+        let lab = h.lab();
+        let node = lab
+            .node(node_id)
+            .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
+        let rt =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node_id)
+                .cloned()
+                .unwrap_or_default();
+        let interfaces = (0..node.ethernet)
+            .map(|i| {
+                let stored = node.interface(i);
+                let planned_mac = stored
+                    .and_then(|s| s.planned_mac.clone())
+                    .unwrap_or_default();
+                NodeInterface {
+                    index: i,
+                    name: stored
+                        .map(|s| s.name.clone())
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| inner_ifname(i)),
+                    planned_mac,
+                    live_mac: String::new(),
+                    network_id: attachment(&lab, node_id, i).map_or(0, |(n, _)| n),
+                    host_ifname: rt.plugged.get(&i).map(|p| p.0.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let console = if rt.state.is_active() && node.kind == NodeKind::Linux {
+            format!("journal:{}", rt.unit)
+        } else {
+            String::new()
+        };
+        Ok(NodeView {
+            id: node_id,
+            name: node.name.clone(),
+            kind: node.kind.to_string(),
+            state: rt.state,
+            unit: rt.unit.clone(),
+            pid: rt.pid,
+            console,
+            interfaces,
+            problems: rt.problems,
+        })
+    }
+
+    pub(crate) fn set_rt(&self, h: &LabHandle, node: NodeId, rt: NodeRt) {
+        h.rt.lock().expect("rt").insert(node, rt);
+        self.emit_node_state(h, node);
+    }
+
+    pub(crate) fn emit_node_state(&self, h: &LabHandle, node: NodeId) {
+        if let Ok(v) = self.node_view(&h.id, node) {
+            self.emit(h, "node_state", v.to_json());
+        }
+    }
+
+    /// Starts a node. Kinds other than `linux`: NotSupported. Running already: nothing to do.
+    pub async fn start_node(&self, lab_id: &str, node_id: NodeId) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let node = h
+            .lab()
+            .node(node_id)
+            .cloned()
+            .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
+        if node.kind != NodeKind::Linux {
+            return Err(EngineError::NotSupported(format!(
+                "starting {} nodes is not supported in this version (only linux)",
+                node.kind
+            )));
+        }
+        let lock = h.node_lock(node_id);
+        let _life = lock.write().await;
+        if self.node_state(&h, node_id).is_active() {
+            return Ok(());
+        }
+        self.set_rt(
+            &h,
+            node_id,
+            NodeRt {
+                state: NodeState::Starting,
+                ..Default::default()
+            },
+        );
+        match self.start_locked(&h, node_id).await {
+            Ok(rt) => {
+                tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node started");
+                self.set_rt(&h, node_id, rt);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(LAB_ID = %lab_id, NODE_ID = node_id, "node start failed: {e}");
+                self.set_rt(
+                    &h,
+                    node_id,
+                    NodeRt {
+                        state: NodeState::Failed,
+                        problems: vec![e.to_string()],
+                        ..Default::default()
+                    },
+                );
+                self.gc_bridges(&h, false).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The start itself, with the life lock held: spawn paused → scope → wire → release.
+    async fn start_locked(&self, h: &LabHandle, node_id: NodeId) -> Result<NodeRt> {
+        let lab = h.lab();
+        let node = lab
+            .node(node_id)
+            .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
+        let (plugs, plugged, problems) = self.plan_plugs(h, &lab, node)?;
+        for p in &plugs {
+            self.ensure_bridge(h, &p.bridge).await?;
+        }
+        let wired: Vec<u32> = plugged.keys().copied().collect();
+        let work_dir = self
+            .config
+            .run_dir
+            .join(&h.key.unit)
+            .join(node_id.to_string());
+        let spec = crate::linux::linux_spec(&h.key, node, &self.templates, &work_dir, &wired)?;
+        let req = LaunchRequest { spec };
+        let pending = self.host.launch(req).await.map_err(map_host)?;
+        let pid = pending.pid();
+        let props = scope_props(&h.id, node);
+        let unit = self
+            .host
+            .start_scope(&h.key.unit, &node_id.to_string(), pid, props)
+            .await
+            .map_err(map_host)?;
+        let wired = async {
+            if !plugs.is_empty() {
+                self.host.plug(pid, &plugs).await?;
+            }
+            pending.release()
+        };
+        if let Err(e) = wired.await {
+            let _ = self.host.stop_unit(&unit).await;
+            return Err(map_host(e));
+        }
+        let state = if problems.is_empty() {
+            NodeState::Running
+        } else {
+            NodeState::Degraded
+        };
+        Ok(NodeRt {
+            state,
+            unit,
+            pid,
+            plugged,
+            problems,
+        })
+    }
+
+    /// The veths a node gets: one per linked interface on a linux bridge network.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn plan_plugs(
+        &self,
+        h: &LabHandle,
+        lab: &Lab,
+        node: &Node,
+    ) -> Result<(Vec<Plug>, BTreeMap<u32, (String, NetworkId)>, Vec<String>)> {
+        let (mut plugs, mut plugged, mut problems) = (Vec::new(), BTreeMap::new(), Vec::new());
+        for index in 0..node.ethernet {
+            let Some((net, link)) = attachment(lab, node.id, index) else {
+                continue;
+            };
+            match self.plug_for(h, lab, node.id, index, net, link) {
+                Ok(p) => {
+                    plugged.insert(index, (p.host_if.clone(), net));
+                    plugs.push(p);
+                }
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        Ok((plugs, plugged, problems))
+    }
+
+    fn plug_for(
+        &self,
+        h: &LabHandle,
+        lab: &Lab,
+        node: NodeId,
+        index: u32,
+        net: NetworkId,
+        link: &Link,
+    ) -> Result<Plug> {
+        let network = lab
+            .network(net)
+            .ok_or_else(|| EngineError::not_found(format!("no network {net}")))?;
+        if network.kind != NetworkType::LinuxBridge {
+            return Err(EngineError::NotSupported(format!(
+                "interface {index}: network type {} is not supported in this version",
+                network.kind
+            )));
+        }
+        let host_if = h.key.veth_name(node, index).ok_or_else(|| {
+            EngineError::NotSupported("node id or interface index too large to run".into())
+        })?;
+        let bridge = h
+            .key
+            .bridge_name(net)
+            .ok_or_else(|| EngineError::NotSupported("network id too large to run".into()))?;
+        Ok(Plug {
+            host_if,
+            peer: inner_ifname(index),
+            bridge,
+            netem: netem_of(link.metrics.as_ref()),
+        })
+    }
+
+    pub(crate) async fn ensure_bridge(&self, h: &LabHandle, bridge: &str) -> Result<()> {
+        if h.bridges.lock().expect("bridges").contains(bridge) {
+            return Ok(());
+        }
+        match self.host.create_bridge(bridge).await {
+            Ok(()) | Err(HostError::AlreadyExists(_)) => {
+                h.bridges
+                    .lock()
+                    .expect("bridges")
+                    .insert(bridge.to_string());
+                Ok(())
+            }
+            Err(e) => Err(map_host(e)),
+        }
+    }
+
+    /// Stops a node (its unit, and with it every process it left). Stopped already: nothing.
+    pub async fn stop_node(&self, lab_id: &str, node_id: NodeId) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let lock = h.node_lock(node_id);
+        let _life = lock.write().await;
+        let rt =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node_id)
+                .cloned()
+                .unwrap_or_default();
+        if !rt.state.is_active() {
+            if rt.state == NodeState::Failed {
+                self.set_rt(&h, node_id, NodeRt::default());
+            }
+            return Ok(());
+        }
+        self.set_rt(
+            &h,
+            node_id,
+            NodeRt {
+                state: NodeState::Stopping,
+                ..rt.clone()
+            },
+        );
+        match self.host.stop_unit(&rt.unit).await {
+            Ok(()) | Err(HostError::NotFound(_)) => {}
+            Err(e) => {
+                self.set_rt(&h, node_id, rt);
+                return Err(map_host(e));
+            }
+        }
+        tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node stopped");
+        self.set_rt(&h, node_id, NodeRt::default());
+        self.gc_bridges(&h, false).await;
+        Ok(())
+    }
+
+    /// Deletes a stopped node's runtime files.
+    pub async fn wipe_node(&self, lab_id: &str, node_id: NodeId) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let lock = h.node_lock(node_id);
+        let _life = lock.write().await;
+        if self.node_state(&h, node_id).is_active() {
+            return Err(EngineError::conflict(format!(
+                "node {node_id} is running; stop it first"
+            )));
+        }
+        let lab = h.lab();
+        let node = lab
+            .node(node_id)
+            .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
+        self.host.wipe(&lab, node).await.map_err(map_host)?;
+        self.emit(&h, "node_wiped", json!({ "node_id": node_id }));
+        Ok(())
+    }
+
+    /// Starts every stopped node at once; returns the failures (NotSupported kinds included).
+    pub async fn start_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
+        let ids = self.node_ids(lab_id)?;
+        let results =
+            futures_util::future::join_all(ids.iter().map(|id| self.start_node(lab_id, *id))).await;
+        Ok(failures(&ids, results))
+    }
+
+    /// Stops every running node; tries all, returns the failures.
+    pub async fn stop_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
+        let ids = self.node_ids(lab_id)?;
+        let results =
+            futures_util::future::join_all(ids.iter().map(|id| self.stop_node(lab_id, *id))).await;
+        Ok(failures(&ids, results))
+    }
+
+    /// Wires one interface of a running node after a link was added (idempotent).
+    pub(crate) async fn hot_plug(&self, h: &LabHandle, node: NodeId, index: u32) {
+        let lock = h.node_lock(node);
+        let _life = lock.read().await;
+        let ilock = h.iface_lock(node, index);
+        let _if = ilock.lock().await;
+        let rt =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node)
+                .cloned()
+                .unwrap_or_default();
+        if !matches!(rt.state, NodeState::Running | NodeState::Degraded)
+            || rt.plugged.contains_key(&index)
+        {
+            return;
+        }
+        let lab = h.lab();
+        let Some((net, link)) = attachment(&lab, node, index) else {
+            return;
+        };
+        let result = async {
+            let plug = self.plug_for(h, &lab, node, index, net, link)?;
+            self.ensure_bridge(h, &plug.bridge).await?;
+            self.host
+                .plug(rt.pid, std::slice::from_ref(&plug))
+                .await
+                .map_err(map_host)?;
+            Ok::<_, EngineError>(plug)
+        };
+        match result.await {
+            Ok(plug) => {
+                if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
+                    r.plugged.insert(index, (plug.host_if, net));
+                }
+            }
+            Err(e) => self.degrade(h, node, format!("interface {index}: {e}")),
+        }
+        self.emit_node_state(h, node);
+    }
+
+    fn degrade(&self, h: &LabHandle, node: NodeId, why: String) {
+        tracing::warn!(LAB_ID = %h.id, NODE_ID = node, "{why}");
+        if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
+            r.state = NodeState::Degraded;
+            r.problems.push(why.clone());
+        }
+        self.emit(
+            h,
+            "node_warning",
+            json!({ "node_id": node, "message": why }),
+        );
+    }
+
+    /// Unwires the running ends of removed links.
+    pub(crate) async fn unwire_removed(&self, h: &LabHandle, links: &[Link]) {
+        for l in links {
+            for (node, index) in l.endpoints().iter().filter_map(|e| e.as_node()) {
+                self.hot_unplug(h, node, index).await;
+            }
+        }
+    }
+
+    async fn hot_unplug(&self, h: &LabHandle, node: NodeId, index: u32) {
+        let lock = h.node_lock(node);
+        let _life = lock.read().await;
+        let ilock = h.iface_lock(node, index);
+        let _if = ilock.lock().await;
+        let plugged =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node)
+                .and_then(|r| r.plugged.get(&index).cloned());
+        let Some((host_if, _)) = plugged else { return };
+        match self.host.delete_interface(&host_if).await {
+            Ok(()) | Err(HostError::NotFound(_)) => {
+                if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
+                    r.plugged.remove(&index);
+                }
+            }
+            Err(e) => self.degrade(h, node, format!("interface {index}: could not detach: {e}")),
+        }
+        self.emit_node_state(h, node);
+    }
+
+    /// Applies impairments to the host end of a running interface.
+    pub(crate) async fn apply_netem(
+        &self,
+        h: &LabHandle,
+        node: NodeId,
+        index: u32,
+        m: &LinkMetrics,
+    ) -> Result<()> {
+        let plugged =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node)
+                .and_then(|r| r.plugged.get(&index).cloned());
+        let Some((host_if, _)) = plugged else {
+            return Ok(());
+        };
+        self.host
+            .set_netem(&host_if, netem_of(Some(m)))
+            .await
+            .map_err(map_host)
+    }
+
+    /// Deletes bridges no running interface uses any more (all of the lab's with `all`).
+    pub(crate) async fn gc_bridges(&self, h: &LabHandle, all: bool) {
+        let in_use: std::collections::BTreeSet<String> = if all {
+            Default::default()
+        } else {
+            let rt = h.rt.lock().expect("rt");
+            rt.values()
+                .filter(|r| r.state.is_active())
+                .flat_map(|r| {
+                    r.plugged
+                        .values()
+                        .filter_map(|(_, net)| h.key.bridge_name(*net))
+                })
+                .collect()
+        };
+        let unused: Vec<String> = h
+            .bridges
+            .lock()
+            .expect("bridges")
+            .iter()
+            .filter(|b| !in_use.contains(*b))
+            .cloned()
+            .collect();
+        for b in unused {
+            match self.host.delete_interface(&b).await {
+                Ok(()) | Err(HostError::NotFound(_)) => {
+                    h.bridges.lock().expect("bridges").remove(&b);
+                }
+                Err(e) => tracing::warn!(LAB_ID = %h.id, IFNAME = %b, "bridge not deleted: {e}"),
+            }
+        }
+    }
+
+    /// systemd says a node unit changed; a unit that is gone or inactive means the node stopped
+    /// (it died, or an administrator ran `systemctl stop`).
+    pub async fn unit_changed(&self, unit: &str, active_state: &str) {
+        if !matches!(active_state, "inactive" | "failed" | "") {
+            return;
+        }
+        let Some((h, node)) = self.find_unit(unit) else {
+            return;
+        };
+        // A late signal about a previous instance must not stop a fresh one: ask systemd.
+        if let Ok(now) = self.host.unit_state(unit).await
+            && matches!(now.as_str(), "active" | "activating" | "reloading")
+        {
+            return;
+        }
+        let lock = h.node_lock(node);
+        let _life = lock.write().await;
+        let still =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node)
+                .is_some_and(|r| r.unit == unit && r.state.is_active());
+        if still {
+            tracing::info!(LAB_ID = %h.id, NODE_ID = node, UNIT = %unit, "node unit went away; node stopped");
+            self.set_rt(&h, node, NodeRt::default());
+            self.gc_bridges(&h, false).await;
+        }
+    }
+
+    pub(crate) fn find_unit(&self, unit: &str) -> Option<(std::sync::Arc<LabHandle>, NodeId)> {
+        let (lab_key, node) = crate::naming::parse_unit_name(unit)?;
+        let h = self.handles().into_iter().find(|h| h.key.unit == lab_key)?;
+        Some((h, node))
+    }
+}
+
+fn failures(ids: &[NodeId], results: Vec<Result<()>>) -> Vec<(NodeId, String)> {
+    ids.iter()
+        .zip(results)
+        .filter_map(|(id, r)| r.err().map(|e| (*id, e.to_string())))
+        .collect()
+}
+
+/// Scope properties: description, memory from the node's RAM, CPU quota when cpulimit is set.
+fn scope_props(lab_id: &str, node: &Node) -> ScopeProps {
+    let cpulimit = node.cpulimit.as_ref().is_some_and(|v| {
+        v.as_bool()
+            .unwrap_or_else(|| v.as_u64().is_some_and(|n| n > 0))
+    });
+    ScopeProps {
+        description: format!(
+            "nova-ve node {} ({}) of lab {lab_id}",
+            node.id,
+            node.name
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+        ),
+        memory_max: u64::from(node.ram) * 1024 * 1024,
+        cpu_quota_per_sec_usec: if cpulimit {
+            u64::from(node.cpu.max(1)) * 1_000_000
+        } else {
+            0
+        },
+    }
+}

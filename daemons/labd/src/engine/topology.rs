@@ -1,0 +1,419 @@
+//! Nodes, networks, links and layout: edits of the lab file, then hot wiring of running nodes.
+
+use nova_lab_model::{
+    Endpoint, LinkMetrics, LooseBool, Network, NetworkId, NetworkType, Node, NodeId, NodeKind,
+};
+use serde_json::json;
+
+use super::specs::{self, LayoutSpec, LinkSpec, NetworkPatch, NetworkSpec, NodePatch, NodeSpec};
+use super::{LabEngine, NodeState};
+use crate::error::{EngineError, Result};
+use crate::linux::linux_spec_check;
+use crate::templates;
+use nova_lab_model::TemplateSet;
+
+impl LabEngine {
+    /// Adds a node; returns its id.
+    pub async fn add_node(&self, lab_id: &str, spec_json: &str) -> Result<NodeId> {
+        let spec: NodeSpec = specs::parse("node spec", spec_json)?;
+        let h = self.handle(lab_id)?;
+        let node = self
+            .edit(&h, |lab| {
+                let id = lab.next_node_id();
+                let node = build_node(id, spec, &self.templates)?;
+                lab.add_node(node.clone())?;
+                Ok(node)
+            })
+            .await?;
+        tracing::info!(LAB_ID = %lab_id, NODE_ID = node.id, "node added");
+        self.emit(&h, "node_created", json!({ "node": node }));
+        Ok(node.id)
+    }
+
+    /// Updates a node; fields that change what runs only while it is stopped.
+    pub async fn update_node(&self, lab_id: &str, node_id: NodeId, patch_json: &str) -> Result<()> {
+        let patch: NodePatch = specs::parse("node patch", patch_json)?;
+        let h = self.handle(lab_id)?;
+        let lock = h.node_lock(node_id);
+        let _life = lock.read().await;
+        if patch.changes_runtime() && self.node_state(&h, node_id).is_active() {
+            return Err(EngineError::conflict(format!(
+                "node {node_id} is running; stop it to change what runs"
+            )));
+        }
+        let node = self
+            .edit(&h, |lab| {
+                let ethernet = patch.ethernet;
+                if let Some(e) = ethernet {
+                    if let Some(l) = lab.links_of_node(node_id).find(|l| {
+                        l.endpoints()
+                            .iter()
+                            .any(|ep| ep.as_node().is_some_and(|(n, i)| n == node_id && i >= e))
+                    }) {
+                        return Err(EngineError::conflict(format!(
+                            "link {} uses an interface beyond {e}",
+                            l.id
+                        )));
+                    }
+                }
+                let node = lab
+                    .node_mut(node_id)
+                    .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
+                apply_node_patch(node, patch, &self.templates)?;
+                Ok(node.clone())
+            })
+            .await?;
+        self.emit(&h, "node_updated", json!({ "node": node }));
+        Ok(())
+    }
+
+    /// Deletes a node: stops it, removes its links (and implicit networks), then the node.
+    pub async fn delete_node(&self, lab_id: &str, node_id: NodeId) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        if h.lab().node(node_id).is_none() {
+            return Err(EngineError::not_found(format!("no node {node_id}")));
+        }
+        self.stop_node(lab_id, node_id).await?;
+        let removed = self.edit(&h, |lab| Ok(lab.remove_node(node_id)?)).await?;
+        h.rt.lock().expect("rt").remove(&node_id);
+        self.unwire_removed(&h, &removed.links).await;
+        self.gc_bridges(&h, false).await;
+        self.emit_removed(&h, &removed);
+        Ok(())
+    }
+
+    /// Adds a network; returns its id.
+    pub async fn add_network(&self, lab_id: &str, spec_json: &str) -> Result<NetworkId> {
+        let spec: NetworkSpec = specs::parse("network spec", spec_json)?;
+        check_name("network name", &spec.name)?;
+        let h = self.handle(lab_id)?;
+        let net = self
+            .edit(&h, |lab| {
+                let lower = spec.name.to_lowercase();
+                if lab
+                    .networks
+                    .values()
+                    .any(|n| n.name.to_lowercase() == lower)
+                {
+                    return Err(EngineError::AlreadyExists(format!(
+                        "a network named {:?} exists",
+                        spec.name
+                    )));
+                }
+                let id = lab.next_network_id();
+                let mut net =
+                    Network::new(id, spec.name, spec.kind.unwrap_or(NetworkType::LinuxBridge));
+                net.left = spec.left.unwrap_or(0);
+                net.top = spec.top.unwrap_or(0);
+                net.icon = spec.icon;
+                if let Some(v) = spec.visibility {
+                    net.visibility = Some(LooseBool::Bool(v));
+                }
+                lab.add_network(net.clone())?;
+                Ok(net)
+            })
+            .await?;
+        self.emit(&h, "network_created", json!({ "network": net }));
+        Ok(net.id)
+    }
+
+    /// Updates a network's name or presentation.
+    pub async fn update_network(
+        &self,
+        lab_id: &str,
+        net_id: NetworkId,
+        patch_json: &str,
+    ) -> Result<()> {
+        let patch: NetworkPatch = specs::parse("network patch", patch_json)?;
+        let h = self.handle(lab_id)?;
+        let net = self
+            .edit(&h, |lab| {
+                if let Some(name) = &patch.name {
+                    check_name("network name", name)?;
+                    let lower = name.to_lowercase();
+                    if lab
+                        .networks
+                        .values()
+                        .any(|n| n.id != net_id && n.name.to_lowercase() == lower)
+                    {
+                        return Err(EngineError::AlreadyExists(format!(
+                            "a network named {name:?} exists"
+                        )));
+                    }
+                }
+                let net = lab
+                    .network_mut(net_id)
+                    .ok_or_else(|| EngineError::not_found(format!("no network {net_id}")))?;
+                if let Some(n) = patch.name {
+                    net.name = n;
+                }
+                if let Some(x) = patch.left {
+                    net.left = x;
+                }
+                if let Some(y) = patch.top {
+                    net.top = y;
+                }
+                if patch.icon.is_some() {
+                    net.icon = patch.icon;
+                }
+                if let Some(v) = patch.visibility {
+                    net.visibility = Some(LooseBool::Bool(v));
+                }
+                Ok(net.clone())
+            })
+            .await?;
+        self.emit(&h, "network_updated", json!({ "network": net }));
+        Ok(())
+    }
+
+    /// Deletes a network: detaches and deletes its links, then its bridge.
+    pub async fn delete_network(&self, lab_id: &str, net_id: NetworkId) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let removed = self.edit(&h, |lab| Ok(lab.remove_network(net_id)?)).await?;
+        self.unwire_removed(&h, &removed.links).await;
+        self.gc_bridges(&h, false).await;
+        self.emit_removed(&h, &removed);
+        Ok(())
+    }
+
+    /// Adds a link; node↔node links get an implicit network. Running ends are wired at once.
+    pub async fn add_link(&self, lab_id: &str, spec_json: &str) -> Result<String> {
+        let spec: LinkSpec = specs::parse("link spec", spec_json)?;
+        let h = self.handle(lab_id)?;
+        let (Some((a, ai)), to) = (spec.from.as_node(), &spec.to) else {
+            return Err(EngineError::invalid(
+                "link spec: \"from\" must be a node interface",
+            ));
+        };
+        if let Some(m) = &spec.metrics {
+            specs::metrics(
+                m.delay_ms,
+                m.jitter_ms,
+                m.loss_pct,
+                m.bandwidth_kbps.min(u64::from(u32::MAX)) as u32,
+            )?;
+        }
+        let (connected, links) = self
+            .edit(&h, |lab| {
+                let c = match to {
+                    Endpoint::Node(b) => lab.connect_nodes(a, ai, b.node_id, b.interface_index)?,
+                    Endpoint::Network(n) => lab.connect_node_to_network(a, ai, n.network_id)?,
+                };
+                if let Some(m) = &spec.metrics {
+                    for l in lab.links.iter_mut().filter(|l| c.links.contains(&l.id)) {
+                        l.metrics = Some(m.clone());
+                    }
+                }
+                let links: Vec<_> = lab
+                    .links
+                    .iter()
+                    .filter(|l| c.links.contains(&l.id))
+                    .cloned()
+                    .collect();
+                Ok((c, links))
+            })
+            .await?;
+        if let Some(net) = connected.network.and_then(|n| h.lab().network(n).cloned()) {
+            self.emit(&h, "network_created", json!({ "network": net }));
+        }
+        for l in &links {
+            self.emit(&h, "link_created", json!({ "link": l }));
+        }
+        for l in &links {
+            if let Some((node, index)) = l.from.as_node().or(l.to.as_node()) {
+                self.hot_plug(&h, node, index).await;
+            }
+        }
+        Ok(connected.links.into_iter().next().unwrap_or_default())
+    }
+
+    /// Deletes a link (both halves of a node↔node link, and its implicit network).
+    pub async fn delete_link(&self, lab_id: &str, link_id: &str) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let removed = self.edit(&h, |lab| Ok(lab.remove_link(link_id)?)).await?;
+        self.unwire_removed(&h, &removed.links).await;
+        self.gc_bridges(&h, false).await;
+        self.emit_removed(&h, &removed);
+        Ok(())
+    }
+
+    /// Sets a link's impairments and applies them live.
+    pub async fn set_link_metrics(
+        &self,
+        lab_id: &str,
+        link_id: &str,
+        m: LinkMetrics,
+    ) -> Result<()> {
+        let h = self.handle(lab_id)?;
+        let link = self
+            .edit(&h, |lab| {
+                let l = lab
+                    .links
+                    .iter_mut()
+                    .find(|l| l.id == link_id)
+                    .ok_or_else(|| EngineError::not_found(format!("no link {link_id:?}")))?;
+                l.metrics = Some(m.clone());
+                Ok(l.clone())
+            })
+            .await?;
+        self.emit(&h, "link_updated", json!({ "link": link }));
+        if let Some((node, index)) = link.from.as_node().or(link.to.as_node()) {
+            self.apply_netem(&h, node, index, &m).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves nodes and networks and sets the viewport.
+    pub async fn update_layout(&self, lab_id: &str, layout_json: &str) -> Result<()> {
+        let layout: LayoutSpec = specs::parse("layout", layout_json)?;
+        let h = self.handle(lab_id)?;
+        self.edit(&h, |lab| {
+            for (id, p) in &layout.nodes {
+                let n = lab
+                    .node_mut(*id)
+                    .ok_or_else(|| EngineError::not_found(format!("no node {id}")))?;
+                (n.left, n.top) = (p.left, p.top);
+            }
+            for (id, p) in &layout.networks {
+                let n = lab
+                    .network_mut(*id)
+                    .ok_or_else(|| EngineError::not_found(format!("no network {id}")))?;
+                (n.left, n.top) = (p.left, p.top);
+            }
+            if let Some(v) = layout.viewport {
+                if !(v.x.is_finite() && v.y.is_finite() && v.zoom.is_finite() && v.zoom > 0.0) {
+                    return Err(EngineError::invalid(
+                        "viewport values must be finite, zoom > 0",
+                    ));
+                }
+                (lab.viewport.x, lab.viewport.y, lab.viewport.zoom) = (v.x, v.y, v.zoom);
+            }
+            Ok(())
+        })
+        .await?;
+        let node_ids: Vec<_> = layout.nodes.keys().collect();
+        let network_ids: Vec<_> = layout.networks.keys().collect();
+        self.emit(
+            &h,
+            "layout_updated",
+            json!({ "node_ids": node_ids, "network_ids": network_ids }),
+        );
+        Ok(())
+    }
+
+    fn emit_removed(&self, h: &super::LabHandle, removed: &nova_lab_model::Removed) {
+        for l in &removed.links {
+            self.emit(h, "link_deleted", json!({ "link_id": l.id }));
+        }
+        for n in &removed.networks {
+            self.emit(h, "network_deleted", json!({ "network_id": n }));
+        }
+        for n in &removed.nodes {
+            self.emit(h, "node_deleted", json!({ "node_id": n }));
+        }
+    }
+
+    pub(crate) fn node_state(&self, h: &super::LabHandle, node: NodeId) -> NodeState {
+        h.rt.lock()
+            .expect("rt")
+            .get(&node)
+            .map(|r| r.state)
+            .unwrap_or_default()
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(EngineError::invalid(format!(
+            "{what}: 1..=128 characters, no control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A node from a spec: kind and defaults from the trusted template.
+fn build_node(id: NodeId, spec: NodeSpec, set: &TemplateSet) -> Result<Node> {
+    check_name("node name", &spec.name)?;
+    let tpl = templates::resolve(set, &spec.template, spec.kind.as_ref())?;
+    let mut node = tpl.new_node(id, spec.name);
+    let patch = NodePatch {
+        name: None,
+        template: None,
+        image: spec.image,
+        cpu: spec.cpu,
+        ram: spec.ram,
+        ethernet: spec.ethernet,
+        cpulimit: spec.cpulimit,
+        console: spec.console,
+        icon: spec.icon,
+        left: spec.left,
+        top: spec.top,
+        extras: spec.extras,
+    };
+    apply_node_patch(&mut node, patch, set)?;
+    Ok(node)
+}
+
+fn apply_node_patch(node: &mut Node, p: NodePatch, set: &TemplateSet) -> Result<()> {
+    if let Some(n) = p.name {
+        check_name("node name", &n)?;
+        node.name = n;
+    }
+    if let Some(t) = p.template {
+        templates::resolve(set, &t, Some(&node.kind))?;
+        node.template = t;
+    }
+    if let Some(i) = p.image {
+        check_image(&i)?;
+        node.image = i;
+    }
+    set_if(&mut node.cpu, p.cpu);
+    set_if(&mut node.ram, p.ram);
+    if let Some(e) = p.ethernet {
+        node.ethernet = e;
+        let tpl = set.get(&node.kind, &node.template);
+        node.interfaces = nova_lab_model::interfaces_for(node, tpl);
+    }
+    if let Some(c) = p.cpulimit {
+        node.cpulimit = Some(json!(u8::from(c)));
+    }
+    if let Some(c) = p.console {
+        node.console = c;
+    }
+    if let Some(i) = p.icon {
+        check_image(&i)?;
+        node.icon = i;
+    }
+    set_if(&mut node.left, p.left);
+    set_if(&mut node.top, p.top);
+    if let Some(e) = p.extras {
+        node.extras = e;
+    }
+    if node.kind == NodeKind::Linux {
+        linux_spec_check(node, set)?;
+    }
+    Ok(())
+}
+
+fn set_if<T>(slot: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *slot = v;
+    }
+}
+
+/// Image and icon names stay inside their directories: relative, no `..` component, no control
+/// characters (docker references such as `nova-ve/alpine:latest` keep their `/`).
+fn check_image(s: &str) -> Result<()> {
+    let ok = s.len() <= 255
+        && !s.starts_with('/')
+        && !s.contains('\\')
+        && !s.split('/').any(|c| c == ".." || c == ".")
+        && !s.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(format!(
+            "{s:?} is not a relative name inside its directory"
+        )))
+    }
+}
