@@ -6,9 +6,15 @@
 //! from the source tree are checked by [`safety`] before they become paths.
 
 pub mod b64;
+pub mod convert;
 pub mod copy;
+pub mod discover;
 pub mod fsutil;
+pub mod manifest;
 pub mod prefixes;
+pub mod qemu_opts;
+pub mod run;
 pub mod safety;
+pub mod templates;
 pub mod unl;
 pub mod xmltree;

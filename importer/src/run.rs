@@ -1,0 +1,422 @@
+//! One import run: discovery, then images, templates and labs, then the manifest.
+//!
+//! Every item is handled on its own: a failure becomes a manifest entry and the run
+//! goes on. Only problems with the run as a whole (unreadable source, manifest not
+//! writable) stop it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::copy::{self, CopyOptions, CopyOutcome};
+use crate::discover::{self, FileJob, ImageItem, ImageKind, Inventory, LabSource, Scope};
+use crate::fsutil::{self, Owner};
+use crate::manifest::{Action, Category, Entry, MANIFEST_VERSION, Manifest};
+use crate::xmltree::Limits;
+use crate::{convert, templates, unl};
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// EVE-NG root (`/opt/unetlab`)
+    pub source: PathBuf,
+    /// images destination
+    pub images_dir: PathBuf,
+    /// templates destination
+    pub templates_dir: PathBuf,
+    /// labs destination
+    pub labs_dir: PathBuf,
+    /// manifest path
+    pub manifest: PathBuf,
+    /// plan only
+    pub dry_run: bool,
+    /// replace differing destinations
+    pub force: bool,
+    /// delete each source image file after its copy was verified
+    pub delete_source: bool,
+    /// categories
+    pub scope: Scope,
+    /// owner for what is written
+    pub owner: Option<Owner>,
+    /// resume checkpoint interval
+    pub checkpoint_bytes: u64,
+    /// XML limits for `.unl` files
+    pub xml_limits: Limits,
+}
+
+/// Progress reporting (a terminal bar in the binary; nothing in tests).
+pub trait Progress {
+    /// Total bytes to read for images.
+    fn start(&self, total_bytes: u64);
+    /// Current item.
+    fn item(&self, name: &str);
+    /// Bytes read.
+    fn advance(&self, bytes: u64);
+    /// Done.
+    fn finish(&self);
+}
+
+/// No progress output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64) {}
+    fn item(&self, _: &str) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A failure of the run as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The source tree is unusable.
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    /// The manifest could not be written.
+    #[error("writing the manifest: {0}")]
+    Manifest(#[source] fsutil::FsError),
+    /// Destinations overlap the source.
+    #[error("destination {0} is inside the source tree {1}; choose a destination outside it")]
+    DestInSource(PathBuf, PathBuf),
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Runs the import and writes the manifest (also in a dry run: it is the plan).
+pub fn run(opts: &Options, progress: &dyn Progress) -> Result<Manifest, RunError> {
+    check_destinations(opts)?;
+    let inv = discover::discover(&opts.source, opts.scope)?;
+    let mut m = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        tool: format!("nova-ve-import-eveng {}", env!("CARGO_PKG_VERSION")),
+        dry_run: opts.dry_run,
+        started_at: now(),
+        finished_at: 0,
+        source: opts.source.display().to_string(),
+        images_dir: opts.images_dir.display().to_string(),
+        templates_dir: opts.templates_dir.display().to_string(),
+        labs_dir: opts.labs_dir.display().to_string(),
+        summary: Default::default(),
+        entries: Vec::new(),
+    };
+    problems(&inv, &mut m.entries);
+    images(opts, &inv.images, progress, &mut m.entries);
+    m.entries
+        .extend(templates::import_all(opts, &inv.templates));
+    for lab in &inv.labs {
+        m.entries.push(import_lab(opts, lab));
+    }
+    m.finished_at = now();
+    m.summarize();
+    m.write(&opts.manifest, opts.owner)
+        .map_err(RunError::Manifest)?;
+    Ok(m)
+}
+
+/// Refuses destinations inside the source tree (the importer would then read its own
+/// output, and `--delete-source` could remove what it just wrote).
+fn check_destinations(opts: &Options) -> Result<(), RunError> {
+    let Ok(src) = fs::canonicalize(&opts.source) else {
+        return Ok(());
+    };
+    for d in [&opts.images_dir, &opts.templates_dir, &opts.labs_dir] {
+        let resolved = fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+        if resolved.starts_with(&src) {
+            return Err(RunError::DestInSource(d.clone(), src));
+        }
+    }
+    Ok(())
+}
+
+fn problems(inv: &Inventory, out: &mut Vec<Entry>) {
+    for p in &inv.problems {
+        let category = match p.category {
+            "template" => Category::Template,
+            "lab" => Category::Lab,
+            _ => Category::Image,
+        };
+        let mut e = Entry::new(category, Action::Skipped, &p.source);
+        e.reason = Some(p.reason.clone());
+        out.push(e);
+    }
+}
+
+fn dest_of(opts: &Options, job: &FileJob) -> PathBuf {
+    job.dest_rel
+        .iter()
+        .fold(opts.images_dir.clone(), |p, c| p.join(c))
+}
+
+fn images(opts: &Options, items: &[ImageItem], progress: &dyn Progress, out: &mut Vec<Entry>) {
+    let total: u64 = items.iter().flat_map(|i| &i.files).map(|f| f.size).sum();
+    if !opts.dry_run {
+        progress.start(total);
+    }
+    for item in items {
+        out.push(if opts.dry_run {
+            plan_image(opts, item)
+        } else {
+            import_image(opts, item, progress)
+        });
+    }
+    progress.finish();
+}
+
+fn image_entry(opts: &Options, item: &ImageItem, action: Action) -> Entry {
+    let category = if item.key == "iourc" {
+        Category::Iourc
+    } else {
+        Category::Image
+    };
+    let mut e = Entry::new(category, action, &item.source);
+    e.name = Some(format!("{}/{}/{}", item.kind.as_str(), item.key, item.name));
+    e.review = item.review.clone();
+    e.bytes = Some(item.files.iter().map(|f| f.size).sum());
+    let dest = match item.kind {
+        ImageKind::Qemu | ImageKind::Docker => item.files.first().map(|f| {
+            let n = if item.kind == ImageKind::Qemu { 3 } else { 2 };
+            f.dest_rel[..n]
+                .iter()
+                .fold(opts.images_dir.clone(), |p, c| p.join(c))
+        }),
+        _ => item.files.first().map(|f| dest_of(opts, f)),
+    };
+    e.dest = dest.map(|d| d.display().to_string());
+    e
+}
+
+fn plan_image(opts: &Options, item: &ImageItem) -> Entry {
+    let mut e = image_entry(opts, item, Action::Planned);
+    for f in &item.files {
+        let d = dest_of(opts, f);
+        match fs::symlink_metadata(&d) {
+            Ok(m) if m.len() == f.size => e.notes.push(format!(
+                "{}: exists with the same size; will be verified",
+                d.display()
+            )),
+            Ok(_) => e.notes.push(format!(
+                "{}: exists with different content; needs --force",
+                d.display()
+            )),
+            Err(_) if copy::part_path(&d).exists() => e.notes.push(format!(
+                "{}: partial copy present; will resume",
+                d.display()
+            )),
+            Err(_) => {}
+        }
+    }
+    e
+}
+
+fn import_image(opts: &Options, item: &ImageItem, progress: &dyn Progress) -> Entry {
+    progress.item(&item.name);
+    let copy_opts = CopyOptions {
+        force: opts.force,
+        owner: opts.owner,
+        mode: 0o644,
+        checkpoint_bytes: opts.checkpoint_bytes,
+    };
+    let mut e = image_entry(opts, item, Action::AlreadyPresent);
+    let mut any_copied = false;
+    for f in &item.files {
+        let dest = dest_of(opts, f);
+        let parent = &f.dest_rel[..f.dest_rel.len() - 1];
+        if let Err(err) = fsutil::ensure_dir(&opts.images_dir, parent, opts.owner) {
+            return failed(e, err.to_string());
+        }
+        let per_file = CopyOptions {
+            mode: f.mode,
+            ..copy_opts.clone()
+        };
+        match copy::copy_file(&f.src, &dest, &per_file, &|n| progress.advance(n)) {
+            Ok(outcome) => {
+                e.sha256.push(outcome.sha256().to_owned());
+                if let CopyOutcome::Copied {
+                    resumed_from,
+                    replaced,
+                    ..
+                } = outcome
+                {
+                    any_copied = true;
+                    if resumed_from > 0 {
+                        e.notes.push(format!(
+                            "{}: resumed an interrupted copy at byte {resumed_from}",
+                            dest.display()
+                        ));
+                    }
+                    if replaced {
+                        e.notes.push(format!(
+                            "{}: differing destination replaced (--force)",
+                            dest.display()
+                        ));
+                    }
+                }
+            }
+            Err(err) => return failed(e, err.to_string()),
+        }
+    }
+    if any_copied {
+        e.action = Action::Copied;
+    }
+    if opts.delete_source {
+        delete_sources(item, &mut e);
+    }
+    e
+}
+
+fn failed(mut e: Entry, reason: String) -> Entry {
+    e.action = Action::Failed;
+    e.reason = Some(reason);
+    e
+}
+
+/// Removes the source files of an item whose every file was verified (the caller
+/// only gets here after that), then its folder when it became empty.
+fn delete_sources(item: &ImageItem, e: &mut Entry) {
+    for f in &item.files {
+        match fs::remove_file(&f.src) {
+            Ok(()) => {}
+            Err(err) => e
+                .notes
+                .push(format!("{}: source not deleted: {err}", f.src.display())),
+        }
+    }
+    if matches!(item.kind, ImageKind::Qemu | ImageKind::Docker) {
+        remove_empty_dirs(&item.source);
+    }
+    e.notes.push("source deleted after verified copy".into());
+}
+
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for de in rd.flatten() {
+            if de.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&de.path());
+            }
+        }
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// Converts and writes one lab.
+fn import_lab(opts: &Options, src: &LabSource) -> Entry {
+    let mut e = Entry::new(Category::Lab, Action::Converted, &src.path);
+    let folder = src.folder.join("/");
+    e.name = Some(if folder.is_empty() {
+        src.stem.clone()
+    } else {
+        format!("{folder}/{}", src.stem)
+    });
+    let (name, folder) = match (
+        convert::lab_name(&src.stem),
+        nova_lab_model::FolderPath::new(&folder),
+    ) {
+        (Ok(n), Ok(f)) => (n, f),
+        (Err(err), _) | (_, Err(err)) => {
+            e.action = Action::Skipped;
+            e.reason = Some(format!("name not usable in nova-ve: {err}"));
+            return e;
+        }
+    };
+    let comps: Vec<String> = folder.components().map(str::to_owned).collect();
+    let dest = comps
+        .iter()
+        .fold(opts.labs_dir.clone(), |p, c| p.join(c))
+        .join(name.file_name());
+    e.dest = Some(dest.display().to_string());
+    let bytes = match read_capped(&src.path, opts.xml_limits.max_bytes) {
+        Ok(b) => b,
+        Err(reason) => return skipped(e, reason),
+    };
+    let parsed = match unl::parse(&bytes, opts.xml_limits) {
+        Ok(p) => p,
+        Err(err) => return skipped(e, err.to_string()),
+    };
+    let hash = fsutil::sha256_hex(&bytes);
+    let converted = match convert::convert(&parsed, name.as_str(), &convert::uuid_from_hash(&hash))
+    {
+        Ok(c) => c,
+        Err(err) => return failed(e, err.to_string()),
+    };
+    e.review = converted.review;
+    let json = converted.lab.to_json();
+    e.sha256.push(fsutil::sha256_hex(json.as_bytes()));
+    if opts.dry_run {
+        e.action = Action::Planned;
+        return e;
+    }
+    write_converted(opts, &opts.labs_dir, &comps, &dest, json.as_bytes(), e)
+}
+
+/// Writes a converted document unless an identical one is there; a different one
+/// needs `--force`.
+fn write_converted(
+    opts: &Options,
+    root: &Path,
+    comps: &[String],
+    dest: &Path,
+    bytes: &[u8],
+    mut e: Entry,
+) -> Entry {
+    match fs::read(dest) {
+        Ok(existing) if existing == bytes => {
+            e.action = Action::Unchanged;
+            return e;
+        }
+        Ok(_) if !opts.force => {
+            return failed(
+                e,
+                format!(
+                    "{} exists with different content; use --force to replace",
+                    dest.display()
+                ),
+            );
+        }
+        _ => {}
+    }
+    if let Err(err) = fsutil::ensure_dir(root, comps, opts.owner) {
+        return failed(e, err.to_string());
+    }
+    match fsutil::write_atomic(dest, bytes, opts.owner, 0o644) {
+        Ok(()) => e,
+        Err(err) => failed(e, err.to_string()),
+    }
+}
+
+fn skipped(mut e: Entry, reason: String) -> Entry {
+    e.action = Action::Skipped;
+    e.reason = Some(reason);
+    e
+}
+
+/// Reads a file, refusing it (without reading it all) when over `max` bytes.
+pub fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = fsutil::open_nofollow(path).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    f.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if buf.len() > max {
+        return Err(format!("file is larger than the {max}-byte limit"));
+    }
+    Ok(buf)
+}
+
+/// Shared with the templates module.
+pub(crate) fn write_document(
+    opts: &Options,
+    root: &Path,
+    comps: &[String],
+    dest: &Path,
+    bytes: &[u8],
+    e: Entry,
+) -> Entry {
+    write_converted(opts, root, comps, dest, bytes, e)
+}
