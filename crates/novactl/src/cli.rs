@@ -170,9 +170,12 @@ pub struct NodeAddArgs {
     pub lab: String,
     /// Node name.
     pub name: String,
-    /// Template key (see `novactl templates`), e.g. busybox-host or frr-router.
+    /// Template key (see `novactl templates`), e.g. `host` or `frr` for linux nodes.
     #[arg(long, short)]
     pub template: String,
+    /// Node kind (linux, qemu, docker, iol, dynamips); default: the template's.
+    #[arg(long)]
+    pub kind: Option<String>,
     /// Number of network interfaces.
     #[arg(long)]
     pub ethernet: Option<u32>,

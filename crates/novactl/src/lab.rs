@@ -518,6 +518,9 @@ fn node_spec(args: &NodeAddArgs) -> Result<Value, CtlError> {
         .ok_or_else(|| CtlError::Invalid("--set must be a JSON object".into()))?;
     obj.insert("name".into(), json!(args.name));
     obj.insert("template".into(), json!(args.template));
+    if let Some(k) = &args.kind {
+        obj.insert("type".into(), json!(k));
+    }
     if let Some(n) = args.ethernet {
         obj.insert("ethernet".into(), json!(n));
     }
@@ -698,13 +701,14 @@ mod tests {
         let args = NodeAddArgs {
             lab: "l".into(),
             name: "r1".into(),
-            template: "frr-router".into(),
+            template: "frr".into(),
+            kind: Some("linux".into()),
             ethernet: Some(3),
             set: Some(r#"{"name": "ignored", "extras": {"a": 1}}"#.into()),
         };
         assert_eq!(
             node_spec(&args).unwrap(),
-            json!({"name": "r1", "template": "frr-router", "ethernet": 3, "extras": {"a": 1}})
+            json!({"name": "r1", "template": "frr", "type": "linux", "ethernet": 3, "extras": {"a": 1}})
         );
         let bad = NodeAddArgs {
             set: Some("[1]".into()),
