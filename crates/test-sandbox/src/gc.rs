@@ -1,0 +1,148 @@
+//! Removing what sandboxes leave: their cgroups and state dirs, also those of test processes
+//! that were killed before they could clean up (their sandboxes died with them through the
+//! parent-death signal; only directories remain, and the next boot removes them).
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+
+/// Cgroup hierarchies are mounted below here (hybrid v1 + v2 on this machine kind, or pure v2).
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// "PID STARTTIME": identifies a process across PID reuse.
+pub fn process_identity(pid: u32) -> String {
+    format!("{pid} {}", start_time(pid).unwrap_or(0))
+}
+
+/// Whether the process written by [`process_identity`] is still the same live process.
+fn identity_alive(identity: &str) -> Option<u32> {
+    let mut it = identity.split_whitespace();
+    let pid: u32 = it.next()?.parse().ok()?;
+    let start: u64 = it.next()?.parse().ok()?;
+    (start_time(pid) == Some(start)).then_some(pid)
+}
+
+/// Field 22 of /proc/PID/stat: start time in clock ticks since boot.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Removes state dirs (and their cgroups) whose owning process is gone.
+pub fn collect_stale(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let Ok(owner) = fs::read_to_string(dir.join("owner")) else {
+            continue;
+        };
+        if identity_alive(&owner).is_some() {
+            continue;
+        }
+        if let Some(pid1) = fs::read_to_string(dir.join("pid1"))
+            .ok()
+            .and_then(|s| identity_alive(&s))
+        {
+            // Normally dead through the parent-death signal already.
+            if let Some(p) = Pid::from_raw(pid1 as i32) {
+                let _ = kill_process(p, Signal::KILL);
+            }
+        }
+        let mut failures = Vec::new();
+        if let Some(name) = dir.file_name().and_then(|n| n.to_str()) {
+            remove_cgroups(&format!("nova-sandbox-{name}"), &mut failures);
+        }
+        remove_state_dir(&dir, &mut failures);
+        for f in failures {
+            eprintln!("nova-test-sandbox: stale sandbox {}: {f}", dir.display());
+        }
+    }
+}
+
+/// Removes the sandbox's cgroup subtree from every hierarchy, deepest first. Retries for a while:
+/// a cgroup stays busy until the kernel has finished killing its processes.
+pub fn remove_cgroups(name: &str, failures: &mut Vec<String>) {
+    if name.is_empty() || name.contains('/') {
+        failures.push(format!("refusing to remove cgroup {name:?}"));
+        return;
+    }
+    for top in hierarchies() {
+        let dir = top.join(name);
+        if !dir.exists() {
+            continue;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match remove_cgroup_tree(&dir) {
+                Ok(()) => break,
+                Err(e) if Instant::now() >= deadline => {
+                    failures.push(format!("rmdir {}: {e}", dir.display()));
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+}
+
+fn hierarchies() -> Vec<std::path::PathBuf> {
+    let mut out = vec![Path::new(CGROUP_ROOT).to_path_buf()];
+    if let Ok(entries) = fs::read_dir(CGROUP_ROOT) {
+        out.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("cgroup.procs").exists()),
+        );
+    }
+    out.retain(|p| p.join("cgroup.procs").exists());
+    out
+}
+
+/// Cgroup dirs can only be removed with rmdir, children first (their files are virtual).
+fn remove_cgroup_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)?.flatten() {
+        if entry.file_type()?.is_dir() {
+            remove_cgroup_tree(&entry.path())?;
+        }
+    }
+    match fs::remove_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Removes a state dir, but only one that carries the sandbox marker.
+pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
+    if !dir.exists() {
+        return;
+    }
+    if !dir.join("nova-sandbox-state").is_file() && !dir.join("owner").is_file() {
+        failures.push(format!(
+            "{} is not a sandbox state dir; left in place",
+            dir.display()
+        ));
+        return;
+    }
+    if let Err(e) = fs::remove_dir_all(dir) {
+        failures.push(format!("remove {}: {e}", dir.display()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_identity_is_alive_and_a_dead_one_is_not() {
+        let me = process_identity(std::process::id());
+        assert_eq!(identity_alive(&me), Some(std::process::id()));
+        assert_eq!(identity_alive(&format!("{} 1", std::process::id())), None);
+        assert_eq!(identity_alive("garbage"), None);
+    }
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# nova-ve sandbox init: runs as PID 1 of fresh PID, mount, UTS (and usually network) namespaces,
+# created by `unshare` from nova-test-sandbox. It makes the sandbox's private view of the shared
+# host filesystem, then execs systemd in place.
+#
+# Safety rule: nothing here writes through a path that is the host's. Project files were staged
+# by the Rust side into overlay *upper* dirs inside the state dir; the only writes done here
+# (systemd-sysusers) happen after checking that /etc is the sandbox's overlay.
+#
+# Environment (set by the Rust side): NOVA_SB_STATE (state dir), NOVA_SB_CGROUP (cgroup name),
+# NOVA_SB_HOSTNET (1 = the host's network namespace is shared).
+set -euo pipefail
+
+state=${NOVA_SB_STATE:?}
+cgname=${NOVA_SB_CGROUP:?}
+
+die() {
+  echo "nova-sandbox init: $*" >&2
+  exit 1
+}
+
+# Own mount propagation: nothing mounted here may reach the host.
+mount --make-rprivate /
+
+# Own cgroup in every hierarchy systemd uses, so several sandboxes never share a cgroup root.
+# (cpuset is skipped: joining a v1 cpuset child needs cpus/mems set, and systemd does not use it.)
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  h=${h%/}
+  [[ -e $h/cgroup.procs ]] || continue
+  [[ $h == */cpuset ]] && continue
+  mkdir -p "$h/$cgname"
+  echo $$ >"$h/$cgname/cgroup.procs"
+done
+
+# Private /run (journald, dbus socket, systemd state) and /tmp (stock units may clean /tmp).
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+
+# Overlays: the sandbox sees the host's /etc, /usr and /var/lib, plus the staged project files;
+# every write lands in the state dir.
+for d in etc usr var/lib; do
+  up="$state/upper/$d" wk="$state/work/$d"
+  mkdir -p "$up" "$wk"
+  mount -t overlay "nova-sandbox-$d" -o "lowerdir=/$d,upperdir=$up,workdir=$wk" "/$d"
+  [[ $(findmnt -n -o FSTYPE --mountpoint "/$d") == overlay ]] || die "/$d is not the sandbox overlay"
+done
+
+# Journald stays volatile even if the host has /var/log/journal.
+if [[ -d /var/log/journal ]]; then
+  mount -t tmpfs -o mode=0755 tmpfs /var/log/journal
+fi
+
+# A private /dev/net/tun that unprivileged users may open (QEMU TAPs), the host's stays as it is.
+mkdir -p /dev/net 2>/dev/null || true
+mount -t tmpfs -o mode=0755,size=64k tmpfs /dev/net
+mknod -m 0666 /dev/net/tun c 10 200
+
+hostname nova-sandbox
+if [[ ${NOVA_SB_HOSTNET:-0} != 1 ]]; then
+  ip link set lo up
+fi
+
+# The project's service users exist only in this sandbox's /etc.
+shopt -s nullglob
+sysusers=("$state"/sysusers.d/*.conf)
+if ((${#sysusers[@]})); then
+  systemd-sysusers "${sysusers[@]}"
+fi
+
+echo "nova-sandbox init: namespaces ready, starting systemd" >&2
+exec env -i container=nova \
+  SYSTEMD_UNIT_PATH="$state/mask:$state/units:/lib/systemd/system" \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  LANG=C.UTF-8 \
+  /lib/systemd/systemd --system --unit=nova-sandbox.target --log-target=console --show-status=no
