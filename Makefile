@@ -30,3 +30,11 @@ nextest:
 
 clean:
 	$(CARGO) clean
+
+# The demo: netd + labd as systemd units (in a sandbox sharing the host's network on hosts whose
+# PID 1 is not systemd) with demo/demo-lab.json running. See scripts/demo, docs/novactl.md.
+demo:
+	scripts/demo start
+
+demo-stop:
+	scripts/demo stop

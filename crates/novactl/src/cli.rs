@@ -244,6 +244,60 @@ pub enum NetCmd {
     List,
     /// Capture packets on a netd-owned interface as pcap.
     Capture(CaptureArgs),
+    /// Create a bridge.
+    Bridge { name: String },
+    /// Create a persistent TAP owned by a user (so an unprivileged QEMU can open it).
+    Tap {
+        name: String,
+        /// Owner uid.
+        #[arg(long)]
+        owner: u32,
+    },
+    /// Create a veth pair, optionally moving the peer into the network namespace of a PID.
+    Veth {
+        name: String,
+        peer: String,
+        /// Move the peer into this process's network namespace (0 = stay here).
+        #[arg(long, default_value_t = 0)]
+        netns_pid: u32,
+        /// Leave the peer down.
+        #[arg(long)]
+        peer_down: bool,
+    },
+    /// Delete an interface netd owns.
+    Delete { name: String },
+    /// Attach an interface to a bridge.
+    Attach { name: String, bridge: String },
+    /// Detach an interface from its bridge.
+    Detach { name: String },
+    /// Set an interface up.
+    Up { name: String },
+    /// Set an interface down.
+    Down { name: String },
+    /// Set the MTU.
+    Mtu { name: String, mtu: u32 },
+    /// Set the MAC address.
+    Mac { name: String, mac: String },
+    /// Set netem impairments on an interface (live).
+    Netem {
+        name: String,
+        /// Delay in milliseconds.
+        #[arg(long, default_value_t = 0.0)]
+        delay_ms: f64,
+        /// Jitter in milliseconds.
+        #[arg(long, default_value_t = 0.0)]
+        jitter_ms: f64,
+        /// Loss in percent.
+        #[arg(long, default_value_t = 0.0)]
+        loss_pct: f64,
+        /// Rate limit in kbit/s (0 = none).
+        #[arg(long, default_value_t = 0)]
+        rate_kbps: u64,
+    },
+    /// Remove netem impairments.
+    NetemClear { name: String },
+    /// List node units (transient scopes netd made).
+    Units,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,110 @@ pub async fn run(conn: &zbus::Connection, cmd: NetCmd) -> anyhow::Result<Report>
     match cmd {
         NetCmd::List => list(&net).await,
         NetCmd::Capture(args) => capture(&net, args).await,
+        NetCmd::Units => units(conn).await,
+        change => apply_change(&net, change).await,
     }
+}
+
+/// The netd methods that change one interface; each prints what it did.
+async fn apply_change(net: &Net1Proxy<'_>, cmd: NetCmd) -> anyhow::Result<Report> {
+    let (res, msg) = match cmd {
+        NetCmd::Bridge { name } => (
+            net.create_bridge(&name).await,
+            format!("created bridge {name}"),
+        ),
+        NetCmd::Tap { name, owner } => (
+            net.create_tap(&name, owner).await,
+            format!("created tap {name} owned by uid {owner}"),
+        ),
+        NetCmd::Veth {
+            name,
+            peer,
+            netns_pid,
+            peer_down,
+        } => (
+            net.create_veth(&name, &peer, netns_pid, !peer_down).await,
+            format!("created veth {name} <-> {peer}"),
+        ),
+        NetCmd::Delete { name } => (net.delete_interface(&name).await, format!("deleted {name}")),
+        NetCmd::Attach { name, bridge } => (
+            net.attach_to_bridge(&name, &bridge).await,
+            format!("attached {name} to {bridge}"),
+        ),
+        NetCmd::Detach { name } => (
+            net.detach_from_bridge(&name).await,
+            format!("detached {name}"),
+        ),
+        NetCmd::Up { name } => (net.set_up(&name, true).await, format!("{name} up")),
+        NetCmd::Down { name } => (net.set_up(&name, false).await, format!("{name} down")),
+        NetCmd::Mtu { name, mtu } => (net.set_mtu(&name, mtu).await, format!("{name} mtu {mtu}")),
+        NetCmd::Mac { name, mac } => (net.set_mac(&name, &mac).await, format!("{name} mac {mac}")),
+        NetCmd::Netem {
+            name,
+            delay_ms,
+            jitter_ms,
+            loss_pct,
+            rate_kbps,
+        } => {
+            let n = netem_args(delay_ms, jitter_ms, loss_pct, rate_kbps)?;
+            (
+                net.set_netem(&name, n.0, n.1, loss_pct, n.2).await,
+                format!(
+                    "{name}: netem delay {delay_ms} ms jitter {jitter_ms} ms loss {loss_pct}% rate {rate_kbps} kbit/s"
+                ),
+            )
+        }
+        NetCmd::NetemClear { name } => (
+            net.clear_netem(&name).await,
+            format!("{name}: netem cleared"),
+        ),
+        NetCmd::List | NetCmd::Capture(_) | NetCmd::Units => {
+            return Err(CtlError::NotSupported("internal: not a change".into()).into());
+        }
+    };
+    res.ctx(Service::Net, Access::Manage)?;
+    Ok(Report::Message(
+        msg.clone(),
+        serde_json::json!({"ok": true, "message": msg}),
+    ))
+}
+
+/// Converts CLI units to netd's (µs, µs, bytes/s), refusing what cannot be represented.
+fn netem_args(
+    delay_ms: f64,
+    jitter_ms: f64,
+    loss_pct: f64,
+    rate_kbps: u64,
+) -> Result<(u32, u32, u64), CtlError> {
+    let us = |ms: f64, what: &str| {
+        if !(0.0..=4_000_000.0).contains(&ms) {
+            return Err(CtlError::Invalid(format!(
+                "--{what} must be within 0..4000000 ms"
+            )));
+        }
+        Ok((ms * 1000.0).round() as u32)
+    };
+    if !(0.0..=100.0).contains(&loss_pct) {
+        return Err(CtlError::Invalid("--loss-pct must be within 0..100".into()));
+    }
+    let rate = rate_kbps
+        .checked_mul(1000 / 8)
+        .ok_or_else(|| CtlError::Invalid("--rate-kbps is too large".into()))?;
+    Ok((us(delay_ms, "delay-ms")?, us(jitter_ms, "jitter-ms")?, rate))
+}
+
+async fn units(conn: &zbus::Connection) -> anyhow::Result<Report> {
+    let nodes = nova_dbus::nodes::Nodes1Proxy::new(conn).await?;
+    let mut list = nodes
+        .list_node_scopes()
+        .await
+        .ctx(Service::Net, Access::View)?;
+    list.sort_by(|a, b| a.unit.cmp(&b.unit));
+    let mut t = Table::new(["UNIT", "ACTIVE", "SUB"]);
+    for u in &list {
+        t.row([u.unit.clone(), u.active_state.clone(), u.sub_state.clone()]);
+    }
+    Ok(Report::Table(t, serde_json::to_value(&list)?))
 }
 
 async fn list(net: &Net1Proxy<'_>) -> anyhow::Result<Report> {
@@ -205,6 +308,17 @@ mod tests {
         assert!(parse_ddd("3\n40 0 0 12\n").is_err());
         assert!(parse_ddd("1\n40 0 x 12\n").is_err());
         assert!(parse_ddd("").is_err());
+    }
+
+    #[test]
+    fn netem_units() {
+        assert_eq!(
+            netem_args(20.0, 1.5, 0.0, 8).unwrap(),
+            (20_000, 1_500, 1000)
+        );
+        assert!(netem_args(-1.0, 0.0, 0.0, 0).is_err());
+        assert!(netem_args(0.0, 0.0, 101.0, 0).is_err());
+        assert!(netem_args(0.0, 0.0, 0.0, u64::MAX).is_err());
     }
 
     #[test]

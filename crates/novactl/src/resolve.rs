@@ -187,7 +187,7 @@ pub fn endpoint_text(lab: &Value, ep: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zbus::zvariant::OwnedObjectPath;
+    use zbus::OwnedObjectPath;
 
     fn summary(id: &str, name: &str, folder: &str) -> LabSummary {
         LabSummary {
