@@ -340,10 +340,18 @@ pub fn canonical_qemu_options(f: &qemu_opts::QemuFlags) -> String {
 }
 
 fn dynamips_fields(m: &Map<String, Value>, t: &mut Template, review: &mut Vec<String>) {
-    for (k, target) in [("nvram", "nvram"), ("idlepc", "idlepc")] {
-        if let Some(v) = m.get(k).filter(|v| !v.is_null()) {
-            t.extras.insert(target.into(), v.clone());
+    if let Some(v) = num_of(m, "nvram") {
+        t.extras.insert("nvram".into(), json!(v));
+    }
+    // YAML reads an unquoted `0x62f21000` as a number: keep EVE-NG's hex text.
+    match m.get("idlepc") {
+        Some(Value::Number(n)) => {
+            t.extras.insert("idlepc".into(), json!(format!("0x{:x}", n.as_u64().unwrap_or(0))));
         }
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            t.extras.insert("idlepc".into(), json!(s.trim()));
+        }
+        _ => {}
     }
     for slot in 0..=6 {
         let k = format!("slot{slot}");
