@@ -1,0 +1,815 @@
+//! `NetEngine`: plain Rust over rtnetlink, the TUN ioctls and the ownership registry. It knows
+//! nothing of D-Bus or polkit (the adaptor in `dbus` checks the caller, then calls in here).
+//!
+//! Architecture Invariant: every operation on an existing interface first proves ownership
+//! (prefix + registry record with the same ifindex + alias marker); all mutations run under
+//! one lock, so concurrent callers see a consistent registry and kernel state.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+use futures_util::TryStreamExt;
+use futures_util::stream::StreamExt;
+use rtnetlink::packet_core::{
+    DefaultNla, NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkMessage,
+    NetlinkPayload,
+};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use rtnetlink::packet_route::tc::{TcAttribute, TcHandle, TcMessage};
+use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
+use tokio::sync::Mutex;
+
+use crate::error::{NetdError, Result, netlink_errno};
+use crate::registry::{LinkKind, OWNED_ALIAS, OwnedLink, Registry};
+use crate::validate::{BpfProgram, IfName, MacAddr, Mtu, Netem, format_mac};
+use crate::{capture, netem, procfs, tap};
+
+/// A change to an owned interface, for the adaptor to turn into a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Created.
+    Added {
+        /// Name.
+        name: String,
+        /// "bridge", "tap", "veth".
+        kind: &'static str,
+    },
+    /// Changed.
+    Changed {
+        /// Name.
+        name: String,
+    },
+    /// Deleted.
+    Removed {
+        /// Name.
+        name: String,
+    },
+}
+
+/// One validated operation (the unit of `Apply` and of every single method).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Create a bridge.
+    CreateBridge(IfName),
+    /// Create a persistent TAP owned by a uid.
+    CreateTap {
+        /// Name.
+        name: IfName,
+        /// Owner uid.
+        owner_uid: u32,
+    },
+    /// Create a veth pair, the peer optionally in another process's netns.
+    CreateVeth {
+        /// Host end.
+        name: IfName,
+        /// Peer name (in the host or in the target netns).
+        peer: IfName,
+        /// Process whose netns receives the peer; None = host.
+        netns_pid: Option<u32>,
+        /// Bring the peer up inside the target netns.
+        peer_up: bool,
+    },
+    /// Delete an owned interface.
+    Delete(IfName),
+    /// Attach to an owned bridge.
+    Attach {
+        /// Port.
+        name: IfName,
+        /// Bridge.
+        bridge: IfName,
+    },
+    /// Detach from its bridge.
+    Detach(IfName),
+    /// Up/down.
+    SetUp {
+        /// Name.
+        name: IfName,
+        /// Up?
+        up: bool,
+    },
+    /// MTU.
+    SetMtu {
+        /// Name.
+        name: IfName,
+        /// MTU.
+        mtu: Mtu,
+    },
+    /// MAC.
+    SetMac {
+        /// Name.
+        name: IfName,
+        /// MAC.
+        mac: MacAddr,
+    },
+    /// netem on the root qdisc.
+    SetNetem {
+        /// Name.
+        name: IfName,
+        /// Parameters.
+        netem: Netem,
+    },
+    /// Remove netem.
+    ClearNetem(IfName),
+}
+
+impl Op {
+    /// Builds a create-veth op, validating names for where each end goes.
+    pub fn create_veth(name: &str, peer: &str, netns_pid: u32, peer_up: bool) -> Result<Self> {
+        let name = IfName::parse_host(name)?;
+        let (peer, netns_pid) = if netns_pid == 0 {
+            if peer_up {
+                return Err(NetdError::invalid("peer_up needs a netns_pid"));
+            }
+            (IfName::parse_host(peer)?, None)
+        } else {
+            (IfName::parse(peer)?, Some(netns_pid))
+        };
+        if netns_pid.is_none() && name == peer {
+            return Err(NetdError::invalid("veth ends need different names"));
+        }
+        Ok(Self::CreateVeth {
+            name,
+            peer,
+            netns_pid,
+            peer_up,
+        })
+    }
+}
+
+/// Who asked (for checks that depend on the caller, e.g. owning a target PID).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    /// Unix uid of the D-Bus caller.
+    pub uid: u32,
+}
+
+/// A live interface as the kernel reports it.
+#[derive(Debug, Clone)]
+pub struct LiveLink {
+    /// ifindex.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// MAC bytes.
+    pub mac: Vec<u8>,
+    /// MTU.
+    pub mtu: u32,
+    /// IFF_UP.
+    pub up: bool,
+    /// Master ifindex.
+    pub master: Option<u32>,
+    /// IFLA_IFALIAS.
+    pub alias: Option<String>,
+    /// Link kind, if reported.
+    pub kind: Option<InfoKind>,
+}
+
+impl From<LinkMessage> for LiveLink {
+    fn from(m: LinkMessage) -> Self {
+        let mut l = LiveLink {
+            index: m.header.index,
+            name: String::new(),
+            mac: Vec::new(),
+            mtu: 0,
+            up: m.header.flags.contains(LinkFlags::Up),
+            master: None,
+            alias: None,
+            kind: None,
+        };
+        for a in m.attributes {
+            match a {
+                LinkAttribute::IfName(n) => l.name = n,
+                LinkAttribute::Address(a) => l.mac = a,
+                LinkAttribute::Mtu(v) => l.mtu = v,
+                LinkAttribute::Controller(i) => l.master = Some(i),
+                LinkAttribute::IfAlias(s) => l.alias = Some(s),
+                LinkAttribute::LinkInfo(infos) => {
+                    for i in infos {
+                        if let LinkInfo::Kind(k) = i {
+                            l.kind = Some(k);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        l
+    }
+}
+
+/// What start-up reconciliation found.
+#[derive(Debug, Default, Clone)]
+pub struct ReconcileReport {
+    /// Records kept.
+    pub kept: Vec<String>,
+    /// Records dropped (interface gone, renamed, or marker missing).
+    pub dropped: Vec<String>,
+    /// Marked interfaces without a record: left alone, not owned.
+    pub unrecorded_marked: Vec<String>,
+}
+
+/// The network engine.
+#[derive(Debug)]
+pub struct NetEngine {
+    handle: Handle,
+    registry: Mutex<Registry>,
+}
+
+/// Opens an rtnetlink connection in the calling thread's network namespace and spawns its
+/// driver on the current Tokio runtime.
+pub fn netlink_handle() -> Result<Handle> {
+    let (conn, handle, _) = rtnetlink::new_connection()
+        .map_err(|e| NetdError::Failed(format!("netlink socket: {e}")))?;
+    tokio::spawn(conn);
+    Ok(handle)
+}
+
+impl NetEngine {
+    /// An engine over `handle` with the registry persisted in `state_dir` (None: in memory).
+    /// Reconciles before returning.
+    pub async fn open(handle: Handle, state_dir: Option<&Path>) -> Result<(Self, ReconcileReport)> {
+        let registry = match state_dir {
+            Some(dir) => Registry::load(dir)?,
+            None => Registry::in_memory(),
+        };
+        let engine = Self {
+            handle,
+            registry: Mutex::new(registry),
+        };
+        let report = engine.reconcile().await?;
+        Ok((engine, report))
+    }
+
+    /// Re-learns ownership from the kernel: keeps a record only while an interface with the
+    /// same name and ifindex still carries the marker.
+    pub async fn reconcile(&self) -> Result<ReconcileReport> {
+        let mut reg = self.registry.lock().await;
+        let live = self.dump().await?;
+        let dropped = reg.retain(|rec| {
+            live.iter().any(|l| {
+                l.index == rec.ifindex
+                    && l.name == rec.name
+                    && l.alias.as_deref() == Some(OWNED_ALIAS)
+            })
+        });
+        for rec in reg.iter_mut_peers() {
+            // A host-side veth peer that vanished leaves no dangling peer reference.
+            if let Some(p) = &rec.peer
+                && !live.iter().any(|l| &l.name == p)
+            {
+                rec.peer = None;
+            }
+        }
+        reg.save()?;
+        let unrecorded_marked = live
+            .iter()
+            .filter(|l| l.alias.as_deref() == Some(OWNED_ALIAS) && reg.get(&l.name).is_none())
+            .map(|l| l.name.clone())
+            .collect::<Vec<_>>();
+        for name in &unrecorded_marked {
+            tracing::warn!(IFNAME = %name, "interface carries netd's marker but is not in its record: not adopted");
+        }
+        Ok(ReconcileReport {
+            kept: reg.iter().map(|l| l.name.clone()).collect(),
+            dropped,
+            unrecorded_marked,
+        })
+    }
+
+    /// All links in the engine's namespace.
+    pub async fn dump(&self) -> Result<Vec<LiveLink>> {
+        let msgs: Vec<LinkMessage> = self.handle.link().get().execute().try_collect().await?;
+        Ok(msgs.into_iter().map(LiveLink::from).collect())
+    }
+
+    /// One link by name, None if there is none.
+    pub async fn link_by_name(&self, name: &str) -> Result<Option<LiveLink>> {
+        let mut s = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_owned())
+            .execute();
+        match s.try_next().await {
+            Ok(m) => Ok(m.map(LiveLink::from)),
+            Err(e) if netlink_errno(&e) == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Owned interfaces with their live state.
+    pub async fn list(&self) -> Result<Vec<nova_dbus::net::InterfaceInfo>> {
+        let reg = self.registry.lock().await;
+        let live = self.dump().await?;
+        let mut out = Vec::new();
+        for rec in reg.iter() {
+            let Some(l) = live.iter().find(|l| is_owned_live(rec, l)) else {
+                continue;
+            };
+            let master = l
+                .master
+                .and_then(|m| live.iter().find(|x| x.index == m))
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            out.push(nova_dbus::net::InterfaceInfo {
+                name: l.name.clone(),
+                kind: rec.kind.as_str().to_owned(),
+                mac: format_mac(&l.mac),
+                mtu: l.mtu,
+                up: l.up,
+                master,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether netd owns `name` right now.
+    pub async fn is_owned(&self, name: &IfName) -> bool {
+        let reg = self.registry.lock().await;
+        self.owned(&reg, name).await.is_ok()
+    }
+
+    /// Names in the registry (for tests and the bench).
+    pub async fn recorded(&self) -> Vec<String> {
+        self.registry
+            .lock()
+            .await
+            .iter()
+            .map(|l| l.name.clone())
+            .collect()
+    }
+
+    /// Runs one operation.
+    pub async fn run(&self, op: Op, caller: Caller) -> Result<Vec<Event>> {
+        self.apply(vec![op], caller).await.map(|(_, ev)| ev)
+    }
+
+    /// Runs a batch in order under the lock. On failure, deletes the interfaces this batch
+    /// created and returns the failing op's error. Returns (ops applied, events).
+    pub async fn apply(&self, ops: Vec<Op>, caller: Caller) -> Result<(u32, Vec<Event>)> {
+        let mut reg = self.registry.lock().await;
+        let mut events = Vec::new();
+        let mut created: Vec<String> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let Err(e) = self
+                .run_locked(&mut reg, op, caller, &mut events, &mut created)
+                .await
+            {
+                let undone = self.rollback(&mut reg, &created).await;
+                tracing::warn!(ACTION = "apply", failed_op = i, undone = ?undone, "batch failed: {e}");
+                reg.save()?;
+                return Err(e);
+            }
+        }
+        Ok((ops.len() as u32, events))
+    }
+
+    async fn rollback(&self, reg: &mut Registry, created: &[String]) -> Vec<String> {
+        let mut undone = Vec::new();
+        for name in created.iter().rev() {
+            if let Some(rec) = reg.remove(name) {
+                if let Some(p) = &rec.peer {
+                    reg.remove(p);
+                }
+                match self.handle.link().del(rec.ifindex).execute().await {
+                    Ok(()) => undone.push(name.clone()),
+                    Err(e) if netlink_errno(&e) == Some(libc::ENODEV) => {}
+                    Err(e) => tracing::error!(IFNAME = %name, "rollback delete failed: {e}"),
+                }
+            }
+        }
+        undone
+    }
+
+    async fn run_locked(
+        &self,
+        reg: &mut Registry,
+        op: &Op,
+        caller: Caller,
+        events: &mut Vec<Event>,
+        created: &mut Vec<String>,
+    ) -> Result<()> {
+        match op {
+            Op::CreateBridge(name) => {
+                self.ensure_absent(name).await?;
+                self.handle
+                    .link()
+                    .add(LinkBridge::new(name.as_str()).build())
+                    .execute()
+                    .await?;
+                self.adopt_new(reg, name, LinkKind::Bridge, None, created)
+                    .await?;
+                log_change(name, caller, "create-bridge");
+                events.push(Event::Added {
+                    name: name.to_string(),
+                    kind: "bridge",
+                });
+            }
+            Op::CreateTap { name, owner_uid } => {
+                self.ensure_absent(name).await?;
+                tap::create_persistent_tap(name, *owner_uid)?;
+                self.adopt_new(reg, name, LinkKind::Tap, None, created)
+                    .await?;
+                log_change(name, caller, "create-tap");
+                events.push(Event::Added {
+                    name: name.to_string(),
+                    kind: "tap",
+                });
+            }
+            Op::CreateVeth {
+                name,
+                peer,
+                netns_pid,
+                peer_up,
+            } => {
+                self.create_veth(reg, name, peer, *netns_pid, *peer_up, caller, created)
+                    .await?;
+                log_change(name, caller, "create-veth");
+                events.push(Event::Added {
+                    name: name.to_string(),
+                    kind: "veth",
+                });
+                if netns_pid.is_none() {
+                    events.push(Event::Added {
+                        name: peer.to_string(),
+                        kind: "veth",
+                    });
+                }
+            }
+            Op::Delete(name) => {
+                let (rec, _) = self.owned(reg, name).await?;
+                match self.handle.link().del(rec.ifindex).execute().await {
+                    Ok(()) => {}
+                    Err(e) if netlink_errno(&e) == Some(libc::ENODEV) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                reg.remove(&rec.name);
+                created.retain(|c| c != &rec.name);
+                events.push(Event::Removed {
+                    name: rec.name.clone(),
+                });
+                if let Some(p) = &rec.peer {
+                    reg.remove(p);
+                    events.push(Event::Removed { name: p.clone() });
+                }
+                reg.save()?;
+                log_change(name, caller, "delete");
+            }
+            Op::Attach { name, bridge } => {
+                let (rec, _) = self.owned(reg, name).await?;
+                let (br, _) = self.owned(reg, bridge).await?;
+                if br.kind != LinkKind::Bridge {
+                    return Err(NetdError::NotSupported(format!("{bridge} is not a bridge")));
+                }
+                if rec.kind == LinkKind::Bridge {
+                    return Err(NetdError::NotSupported(format!(
+                        "{name} is a bridge; bridges are not nested"
+                    )));
+                }
+                self.set(LinkUnspec::new_with_index(rec.ifindex).controller(br.ifindex))
+                    .await?;
+                log_change(name, caller, "attach");
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::Detach(name) => {
+                let (rec, _) = self.owned(reg, name).await?;
+                self.set(LinkUnspec::new_with_index(rec.ifindex).nocontroller())
+                    .await?;
+                log_change(name, caller, "detach");
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::SetUp { name, up } => {
+                let (rec, _) = self.owned(reg, name).await?;
+                let b = LinkUnspec::new_with_index(rec.ifindex);
+                self.set(if *up { b.up() } else { b.down() }).await?;
+                log_change(name, caller, if *up { "up" } else { "down" });
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::SetMtu { name, mtu } => {
+                let (rec, _) = self.owned(reg, name).await?;
+                self.set(LinkUnspec::new_with_index(rec.ifindex).mtu(mtu.get()))
+                    .await?;
+                log_change(name, caller, "set-mtu");
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::SetMac { name, mac } => {
+                let (rec, _) = self.owned(reg, name).await?;
+                self.set(LinkUnspec::new_with_index(rec.ifindex).address(mac.0.to_vec()))
+                    .await?;
+                log_change(name, caller, "set-mac");
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::SetNetem { name, netem } => {
+                let (rec, _) = self.owned(reg, name).await?;
+                self.replace_netem(rec.ifindex, netem).await?;
+                log_change(name, caller, "set-netem");
+                events.push(Event::Changed {
+                    name: name.to_string(),
+                });
+            }
+            Op::ClearNetem(name) => {
+                let (rec, _) = self.owned(reg, name).await?;
+                if self.clear_netem(rec.ifindex).await? {
+                    log_change(name, caller, "clear-netem");
+                    events.push(Event::Changed {
+                        name: name.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn set(&self, b: LinkMessageBuilder<LinkUnspec>) -> Result<()> {
+        self.handle.link().set(b.build()).execute().await?;
+        Ok(())
+    }
+
+    async fn ensure_absent(&self, name: &IfName) -> Result<()> {
+        if self.link_by_name(name.as_str()).await?.is_some() {
+            return Err(NetdError::AlreadyExists(format!("interface {name}")));
+        }
+        Ok(())
+    }
+
+    /// Marks a just-created interface and records it; deletes it again if that fails, so a
+    /// failure never leaves an unowned prefixed interface behind.
+    async fn adopt_new(
+        &self,
+        reg: &mut Registry,
+        name: &IfName,
+        kind: LinkKind,
+        peer: Option<&IfName>,
+        created: &mut Vec<String>,
+    ) -> Result<u32> {
+        let live = self
+            .link_by_name(name.as_str())
+            .await?
+            .ok_or_else(|| NetdError::Failed(format!("{name} vanished right after creation")))?;
+        if let Err(e) = self
+            .set(LinkUnspec::new_with_index(live.index).alias(OWNED_ALIAS))
+            .await
+        {
+            let _ = self.handle.link().del(live.index).execute().await;
+            return Err(e);
+        }
+        reg.insert(OwnedLink {
+            name: name.to_string(),
+            ifindex: live.index,
+            kind,
+            peer: peer.map(|p| p.to_string()),
+        });
+        created.push(name.to_string());
+        if let Err(e) = reg.save() {
+            reg.remove(name.as_str());
+            created.pop();
+            let _ = self.handle.link().del(live.index).execute().await;
+            return Err(e);
+        }
+        Ok(live.index)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_veth(
+        &self,
+        reg: &mut Registry,
+        name: &IfName,
+        peer: &IfName,
+        netns_pid: Option<u32>,
+        peer_up: bool,
+        caller: Caller,
+        created: &mut Vec<String>,
+    ) -> Result<()> {
+        self.ensure_absent(name).await?;
+        match netns_pid {
+            None => {
+                self.ensure_absent(peer).await?;
+                self.handle
+                    .link()
+                    .add(LinkVeth::new(name.as_str(), peer.as_str()).build())
+                    .execute()
+                    .await?;
+                self.adopt_new(reg, name, LinkKind::Veth, Some(peer), created)
+                    .await?;
+                if let Err(e) = self
+                    .adopt_new(reg, peer, LinkKind::Veth, Some(name), created)
+                    .await
+                {
+                    // Deleting the first end removes the pair.
+                    self.rollback(reg, &[name.to_string()]).await;
+                    return Err(e);
+                }
+            }
+            Some(pid) => {
+                let target = TargetNetns::open(pid, caller.uid)?;
+                let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new()
+                    .name(peer.to_string())
+                    .build();
+                peer_msg
+                    .attributes
+                    .push(LinkAttribute::NetNsFd(target.ns.as_raw_fd()));
+                let msg = LinkVeth::new(name.as_str(), peer.as_str())
+                    .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg)))
+                    .build();
+                // The kernel creates the peer directly inside the target namespace under its
+                // final name: nothing to rename, no window where it sits in the host.
+                self.handle.link().add(msg).execute().await?;
+                if !target.still_alive() {
+                    let _ = self.delete_by_name(name).await;
+                    return Err(NetdError::NotFound(format!("process {pid} exited")));
+                }
+                self.adopt_new(reg, name, LinkKind::Veth, None, created)
+                    .await?;
+                if peer_up && let Err(e) = set_up_in_netns(target.ns, peer.clone()).await {
+                    self.rollback(reg, &[name.to_string()]).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_by_name(&self, name: &IfName) -> Result<()> {
+        if let Some(l) = self.link_by_name(name.as_str()).await? {
+            self.handle.link().del(l.index).execute().await?;
+        }
+        Ok(())
+    }
+
+    /// Proves ownership of `name`; returns the record and live state. Forgets a record whose
+    /// interface is gone.
+    async fn owned(&self, reg: &Registry, name: &IfName) -> Result<(OwnedLink, LiveLink)> {
+        let live = self.link_by_name(name.as_str()).await?;
+        let rec = reg.get(name.as_str());
+        match (live, rec) {
+            (None, _) => Err(NetdError::NotFound(format!("interface {name}"))),
+            (Some(l), Some(r)) if name.has_prefix() && is_owned_live(r, &l) => Ok((r.clone(), l)),
+            (Some(_), _) => Err(NetdError::NotOwned(name.to_string())),
+        }
+    }
+
+    async fn replace_netem(&self, ifindex: u32, n: &Netem) -> Result<()> {
+        let mut tc = TcMessage::with_index(ifindex as i32);
+        tc.header.parent = TcHandle::ROOT;
+        tc.attributes.push(TcAttribute::Kind("netem".to_owned()));
+        tc.attributes.push(TcAttribute::Other(DefaultNla::new(
+            netem::TCA_OPTIONS,
+            netem::encode_options(n),
+        )));
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewQueueDiscipline(tc));
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+        self.request_ack(req, "set netem").await
+    }
+
+    /// Deletes a root netem qdisc; Ok(false) when there was none.
+    async fn clear_netem(&self, ifindex: u32) -> Result<bool> {
+        let qdiscs: Vec<TcMessage> = self
+            .handle
+            .qdisc()
+            .get()
+            .index(ifindex as i32)
+            .execute()
+            .try_collect()
+            .await?;
+        let has_netem = qdiscs.iter().any(|q| {
+            q.header.index == ifindex as i32
+                && q.header.parent == TcHandle::ROOT
+                && q.attributes
+                    .iter()
+                    .any(|a| matches!(a, TcAttribute::Kind(k) if k == "netem"))
+        });
+        if !has_netem {
+            return Ok(false);
+        }
+        let mut del = self.handle.qdisc().del(ifindex as i32);
+        del.message_mut().header.parent = TcHandle::ROOT;
+        del.execute().await?;
+        Ok(true)
+    }
+
+    async fn request_ack(
+        &self,
+        req: NetlinkMessage<RouteNetlinkMessage>,
+        what: &str,
+    ) -> Result<()> {
+        let mut handle = self.handle.clone();
+        let mut resp = handle
+            .request(req)
+            .map_err(|e| NetdError::Failed(format!("{what}: {e}")))?;
+        while let Some(msg) = resp.next().await {
+            if let NetlinkPayload::Error(e) = msg.payload
+                && let Some(code) = e.code
+            {
+                return Err(NetdError::from_errno(-code.get(), what));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a capture on an owned interface.
+    pub async fn capture(&self, name: &IfName, filter: &BpfProgram) -> Result<OwnedFd> {
+        let reg = self.registry.lock().await;
+        let (rec, _) = self.owned(&reg, name).await?;
+        drop(reg);
+        capture::start(rec.ifindex, name.to_string(), filter)
+    }
+}
+
+impl Registry {
+    fn iter_mut_peers(&mut self) -> impl Iterator<Item = &mut OwnedLink> {
+        self.links_mut()
+    }
+}
+
+fn is_owned_live(rec: &OwnedLink, l: &LiveLink) -> bool {
+    l.index == rec.ifindex && l.name == rec.name && l.alias.as_deref() == Some(OWNED_ALIAS)
+}
+
+fn log_change(name: &IfName, caller: Caller, action: &str) {
+    tracing::info!(IFNAME = %name, CALLER_UID = caller.uid, ACTION = action, "{action} {name}");
+}
+
+/// The network namespace of a caller-owned process, pinned by a pidfd.
+struct TargetNetns {
+    pidfd: OwnedFd,
+    ns: File,
+}
+
+impl TargetNetns {
+    fn open(pid: u32, caller_uid: u32) -> Result<Self> {
+        let pidfd = procfs::pidfd_open(pid)?;
+        procfs::check_owned_by(pid, caller_uid)?;
+        let path = format!("/proc/{pid}/ns/net");
+        let ns = File::open(&path).map_err(|_| NetdError::NotFound(format!("process {pid}")))?;
+        // If the PID was reused between pidfd_open and here, the pidfd reports the exit.
+        if !procfs::pidfd_alive(&pidfd) {
+            return Err(NetdError::NotFound(format!("process {pid} exited")));
+        }
+        if procfs::ns_id(&path)? == procfs::ns_id("/proc/thread-self/ns/net")? {
+            return Err(NetdError::invalid(format!(
+                "process {pid} is in netd's own network namespace; netns_pid must name a node"
+            )));
+        }
+        Ok(Self { pidfd, ns })
+    }
+
+    fn still_alive(&self) -> bool {
+        procfs::pidfd_alive(&self.pidfd)
+    }
+}
+
+/// Brings `name` up inside the namespace `ns`: a dedicated thread enters it (setns affects
+/// only that thread) and talks netlink there; the thread then ends.
+async fn set_up_in_netns(ns: File, name: IfName) -> Result<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("netns-up".into())
+        .spawn(move || {
+            let _ = tx.send(set_up_in_netns_blocking(&ns, &name));
+        })
+        .map_err(|e| NetdError::Failed(format!("spawn netns thread: {e}")))?;
+    rx.await
+        .map_err(|_| NetdError::Failed("netns thread died".into()))?
+}
+
+fn set_up_in_netns_blocking(ns: &File, name: &IfName) -> Result<()> {
+    // SAFETY: setns on a namespace fd we hold; affects only this thread.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
+        return Err(NetdError::Failed(format!(
+            "setns: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| NetdError::Failed(format!("runtime: {e}")))?;
+    rt.block_on(async {
+        let handle = netlink_handle()?;
+        let mut s = handle.link().get().match_name(name.to_string()).execute();
+        let link = s
+            .try_next()
+            .await?
+            .ok_or_else(|| NetdError::NotFound(format!("{name} in target namespace")))?;
+        handle
+            .link()
+            .set(LinkUnspec::new_with_index(link.header.index).up().build())
+            .execute()
+            .await?;
+        Ok(())
+    })
+}
