@@ -14,10 +14,13 @@ pub struct StoredLab {
     pub lab: Lab,
 }
 
+/// Labs that loaded, and (path, reason) of those that did not.
+pub type Loaded = (Vec<StoredLab>, Vec<(String, String)>);
+
 /// The lab files. Writes are atomic and serialized per lab by the implementation.
 pub trait LabFiles: Send + Sync {
     /// Every lab that parses; the ones that do not are returned as (path, reason).
-    fn load_all(&self) -> Result<(Vec<StoredLab>, Vec<(String, String)>)>;
+    fn load_all(&self) -> Result<Loaded>;
     /// Writes a lab (replacing the file atomically).
     fn save(&self, path: &LabPath, lab: &Lab) -> Result<()>;
     /// Writes a new lab; AlreadyExists when the file exists.

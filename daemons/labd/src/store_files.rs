@@ -4,7 +4,7 @@
 use nova_lab_model::{FolderPath, Lab, LabPath, LabStore, StoreError};
 
 use crate::error::{EngineError, Result};
-use crate::files::{LabFiles, StoredLab};
+use crate::files::{LabFiles, Loaded, StoredLab};
 
 /// The real lab files.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ impl StoreFiles {
 }
 
 impl LabFiles for StoreFiles {
-    fn load_all(&self) -> Result<(Vec<StoredLab>, Vec<(String, String)>)> {
+    fn load_all(&self) -> Result<Loaded> {
         let mut folders = vec![FolderPath::root()];
         self.walk(&FolderPath::root(), &mut folders, 0)?;
         let (mut good, mut bad) = (Vec::new(), Vec::new());

@@ -65,6 +65,9 @@ pub(crate) struct NodeRt {
     pub problems: Vec<String>,
 }
 
+/// The lock of one node interface (hot attach/detach).
+pub(crate) type IfaceLock = Arc<tokio::sync::Mutex<()>>;
+
 /// One lab in memory.
 pub(crate) struct LabHandle {
     pub id: String,
@@ -75,7 +78,7 @@ pub(crate) struct LabHandle {
     pub snapshot: RwLock<(LabPath, Arc<Lab>)>,
     pub rt: Mutex<BTreeMap<NodeId, NodeRt>>,
     pub node_locks: Mutex<HashMap<NodeId, Arc<tokio::sync::RwLock<()>>>>,
-    pub iface_locks: Mutex<HashMap<(NodeId, u32), Arc<tokio::sync::Mutex<()>>>>,
+    pub iface_locks: Mutex<HashMap<(NodeId, u32), IfaceLock>>,
     /// Bridges known to exist.
     pub bridges: Mutex<BTreeSet<String>>,
     seq: AtomicU64,

@@ -139,7 +139,7 @@ impl LabEngine {
                     self.host
                         .plug(pid, std::slice::from_ref(p))
                         .await
-                        .map_err(|e| crate::error::EngineError::failed(e))
+                        .map_err(crate::error::EngineError::failed)
                 };
                 match fixed.await {
                     Ok(()) => rep.replugged.push(p.host_if.clone()),

@@ -43,18 +43,17 @@ impl LabEngine {
         }
         let node = self
             .edit(&h, |lab| {
-                let ethernet = patch.ethernet;
-                if let Some(e) = ethernet {
-                    if let Some(l) = lab.links_of_node(node_id).find(|l| {
+                if let Some(e) = patch.ethernet
+                    && let Some(l) = lab.links_of_node(node_id).find(|l| {
                         l.endpoints()
                             .iter()
                             .any(|ep| ep.as_node().is_some_and(|(n, i)| n == node_id && i >= e))
-                    }) {
-                        return Err(EngineError::conflict(format!(
-                            "link {} uses an interface beyond {e}",
-                            l.id
-                        )));
-                    }
+                    })
+                {
+                    return Err(EngineError::conflict(format!(
+                        "link {} uses an interface beyond {e}",
+                        l.id
+                    )));
                 }
                 let node = lab
                     .node_mut(node_id)
@@ -303,7 +302,7 @@ impl LabEngine {
 
     fn emit_removed(&self, h: &super::LabHandle, removed: &nova_lab_model::Removed) {
         for l in &removed.links {
-            self.emit(h, "link_deleted", json!({ "link_id": l.id }));
+            self.emit(h, "link_deleted", json!({ "link_id": l.id, "link": l }));
         }
         for n in &removed.networks {
             self.emit(h, "network_deleted", json!({ "network_id": n }));
