@@ -346,7 +346,10 @@ fn dynamips_fields(m: &Map<String, Value>, t: &mut Template, review: &mut Vec<St
     // YAML reads an unquoted `0x62f21000` as a number: keep EVE-NG's hex text.
     match m.get("idlepc") {
         Some(Value::Number(n)) => {
-            t.extras.insert("idlepc".into(), json!(format!("0x{:x}", n.as_u64().unwrap_or(0))));
+            t.extras.insert(
+                "idlepc".into(),
+                json!(format!("0x{:x}", n.as_u64().unwrap_or(0))),
+            );
         }
         Some(Value::String(s)) if !s.trim().is_empty() => {
             t.extras.insert("idlepc".into(), json!(s.trim()));

@@ -15,16 +15,36 @@ fn dry_run_changes_nothing() {
     let w = World::new();
     w.build_eveng_tree();
     // An existing destination with content: a dry run must leave it as it is.
-    write(&w.images().join("qemu/vios/old/keep.qcow2"), b"pre-existing");
+    write(
+        &w.images().join("qemu/vios/old/keep.qcow2"),
+        b"pre-existing",
+    );
     let src_before = tree_state(&w.src());
     let dest_before = tree_state(&w.root().join("dest"));
     let out = w.run(&["--dry-run"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(tree_state(&w.root().join("dest")), dest_before, "dry run wrote to the destination");
-    assert_eq!(tree_state(&w.src()), src_before, "dry run touched the source");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        tree_state(&w.root().join("dest")),
+        dest_before,
+        "dry run wrote to the destination"
+    );
+    assert_eq!(
+        tree_state(&w.src()),
+        src_before,
+        "dry run touched the source"
+    );
     let m = w.manifest();
     assert_eq!(m["dry_run"], true);
-    assert!(m["summary"]["planned"].as_u64().unwrap() >= 10, "{}", m["summary"]);
+    assert!(
+        m["summary"]["planned"].as_u64().unwrap() >= 10,
+        "{}",
+        m["summary"]
+    );
     assert_eq!(m["summary"]["copied"], 0);
     assert_eq!(entry(&m, "qemu/vios/vios-15.6")["action"], "planned");
 }
@@ -34,48 +54,110 @@ fn real_run_copies_verifies_and_keeps_sparse_then_second_run_is_a_noop() {
     let w = World::new();
     w.build_eveng_tree();
     let out = w.run(&["--only", "images"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let m = w.manifest();
 
     // Layout <dest>/<kind>/<template>/<image>/<disk>, content identical.
     let pairs = [
-        ("addons/qemu/vios-15.6/virtioa.qcow2", "qemu/vios/vios-15.6/virtioa.qcow2"),
-        ("addons/qemu/csr1000vng-17.03.08a/virtioa.qcow2", "qemu/csr1000vng/csr1000vng-17.03.08a/virtioa.qcow2"),
-        ("addons/qemu/bigip-16.1/virtiob.qcow2", "qemu/bigip/bigip-16.1/virtiob.qcow2"),
-        ("addons/qemu/veos-4.29/cdrom.iso", "qemu/veos/veos-4.29/cdrom.iso"),
-        ("addons/qemu/linux-ubuntu-22.04/virtioa.qcow2", "qemu/linux/linux-ubuntu-22.04/virtioa.qcow2"),
-        ("addons/qemu/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2", "qemu/vmxvcp/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2"),
-        ("addons/dynamips/c7200-adventerprisek9-mz.152-4.S2.image", "dynamips/c7200/c7200-adventerprisek9-mz.152-4.S2.image"),
-        ("addons/iol/bin/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin", "iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin"),
+        (
+            "addons/qemu/vios-15.6/virtioa.qcow2",
+            "qemu/vios/vios-15.6/virtioa.qcow2",
+        ),
+        (
+            "addons/qemu/csr1000vng-17.03.08a/virtioa.qcow2",
+            "qemu/csr1000vng/csr1000vng-17.03.08a/virtioa.qcow2",
+        ),
+        (
+            "addons/qemu/bigip-16.1/virtiob.qcow2",
+            "qemu/bigip/bigip-16.1/virtiob.qcow2",
+        ),
+        (
+            "addons/qemu/veos-4.29/cdrom.iso",
+            "qemu/veos/veos-4.29/cdrom.iso",
+        ),
+        (
+            "addons/qemu/linux-ubuntu-22.04/virtioa.qcow2",
+            "qemu/linux/linux-ubuntu-22.04/virtioa.qcow2",
+        ),
+        (
+            "addons/qemu/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2",
+            "qemu/vmxvcp/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2",
+        ),
+        (
+            "addons/dynamips/c7200-adventerprisek9-mz.152-4.S2.image",
+            "dynamips/c7200/c7200-adventerprisek9-mz.152-4.S2.image",
+        ),
+        (
+            "addons/iol/bin/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin",
+            "iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin",
+        ),
         ("addons/iol/bin/iourc", "iol/iourc"),
-        ("addons/docker/eve-gui-server/rootfs/etc/motd", "docker/eve-gui-server/rootfs/etc/motd"),
+        (
+            "addons/docker/eve-gui-server/rootfs/etc/motd",
+            "docker/eve-gui-server/rootfs/etc/motd",
+        ),
     ];
     for (s, d) in pairs {
-        assert_eq!(sha256_file(&w.src().join(s)), sha256_file(&w.images().join(d)), "{d}");
+        assert_eq!(
+            sha256_file(&w.src().join(s)),
+            sha256_file(&w.images().join(d)),
+            "{d}"
+        );
     }
     let e = entry(&m, "qemu/vios/vios-15.6");
     assert_eq!(e["action"], "copied");
-    assert_eq!(e["sha256"][0].as_str().unwrap(), sha256_file(&w.images().join("qemu/vios/vios-15.6/virtioa.qcow2")));
+    assert_eq!(
+        e["sha256"][0].as_str().unwrap(),
+        sha256_file(&w.images().join("qemu/vios/vios-15.6/virtioa.qcow2"))
+    );
 
     // Sparse stays sparse: 64 MiB file with 128 KiB of data.
     let disk = w.images().join("qemu/vios/vios-15.6/virtioa.qcow2");
     assert_eq!(fs::metadata(&disk).unwrap().len(), 64 * MIB);
-    assert!(allocated(&disk) <= 4 * MIB, "copy allocates {} bytes", allocated(&disk));
+    assert!(
+        allocated(&disk) <= 4 * MIB,
+        "copy allocates {} bytes",
+        allocated(&disk)
+    );
 
     // Modes: iourc private, IOL binary executable.
-    assert_eq!(fs::metadata(w.images().join("iol/iourc")).unwrap().mode() & 0o777, 0o600);
-    assert_eq!(fs::metadata(w.images().join("iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin")).unwrap().mode() & 0o777, 0o755);
+    assert_eq!(
+        fs::metadata(w.images().join("iol/iourc")).unwrap().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(
+            w.images()
+                .join("iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin")
+        )
+        .unwrap()
+        .mode()
+            & 0o777,
+        0o755
+    );
 
     // Review notes: unexpected file, missing expected disk, docker context; refusal of `nodash`.
     let vmx = entry(&m, "vmxvcp-18.2R1.9");
     let review = vmx["review"].to_string();
-    assert!(review.contains("notes.txt") && review.contains("virtiob"), "{review}");
+    assert!(
+        review.contains("notes.txt") && review.contains("virtiob"),
+        "{review}"
+    );
     let nodash = entry(&m, "addons/qemu/nodash");
     assert_eq!(nodash["action"], "skipped");
     assert!(!w.images().join("qemu/nodash").exists());
 
     // No partial files left behind.
-    assert!(tree_state(&w.images()).keys().all(|k| !k.ends_with(".part") && !k.ends_with(".part.json")));
+    assert!(
+        tree_state(&w.images())
+            .keys()
+            .all(|k| !k.ends_with(".part") && !k.ends_with(".part.json"))
+    );
 
     // Second run: nothing copied, the destination unchanged to the nanosecond.
     let before = tree_state(&w.images());
@@ -83,7 +165,10 @@ fn real_run_copies_verifies_and_keeps_sparse_then_second_run_is_a_noop() {
     assert_eq!(out.status.code(), Some(0));
     let m2 = w.manifest();
     assert_eq!(m2["summary"]["copied"], 0, "{}", m2["summary"]);
-    assert_eq!(entry(&m2, "qemu/vios/vios-15.6")["action"], "already_present");
+    assert_eq!(
+        entry(&m2, "qemu/vios/vios-15.6")["action"],
+        "already_present"
+    );
     assert_eq!(tree_state(&w.images()), before);
 }
 
@@ -104,21 +189,37 @@ fn corrupted_destination_is_detected_and_force_replaces_it() {
     let m = w.manifest();
     let e = entry(&m, "asav-9.18.1");
     assert_eq!(e["action"], "failed");
-    assert!(e["reason"].as_str().unwrap().contains("different content"), "{e}");
-    assert_eq!(sha256_file(&disk), corrupted, "without --force the destination is left alone");
+    assert!(
+        e["reason"].as_str().unwrap().contains("different content"),
+        "{e}"
+    );
+    assert_eq!(
+        sha256_file(&disk),
+        corrupted,
+        "without --force the destination is left alone"
+    );
 
     let out = w.run(&["--only", "images", "--force"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(sha256_file(&disk), sha256_file(&w.src().join("addons/qemu/asav-9.18.1/virtioa.qcow2")));
+    assert_eq!(
+        sha256_file(&disk),
+        sha256_file(&w.src().join("addons/qemu/asav-9.18.1/virtioa.qcow2"))
+    );
     let m = w.manifest();
-    assert!(entry(&m, "asav-9.18.1")["notes"].to_string().contains("replaced"));
+    assert!(
+        entry(&m, "asav-9.18.1")["notes"]
+            .to_string()
+            .contains("replaced")
+    );
 }
 
 /// A minimal source tree with one QEMU image of `size` bytes of non-zero data.
 fn one_image_world(size: usize) -> (World, std::path::PathBuf, std::path::PathBuf) {
     let w = World::new();
     let src = w.src().join("addons/qemu/vios-big/virtioa.qcow2");
-    let data: Vec<u8> = (0..size).map(|i| ((i * 7 + i / 4096) % 251) as u8 | 1).collect();
+    let data: Vec<u8> = (0..size)
+        .map(|i| ((i * 7 + i / 4096) % 251) as u8 | 1)
+        .collect();
     write(&src, &data);
     let dest = w.images().join("qemu/vios/vios-big/virtioa.qcow2");
     (w, src, dest)
@@ -143,16 +244,28 @@ fn leftover_part_file_is_resumed_and_never_taken_for_complete() {
     fs::write(sidecar_path(&dest), serde_json::to_vec(&sc).unwrap()).unwrap();
 
     // A dry run sees the partial copy and does not promote it.
-    assert_eq!(w.run(&["--dry-run", "--only", "images"]).status.code(), Some(0));
+    assert_eq!(
+        w.run(&["--dry-run", "--only", "images"]).status.code(),
+        Some(0)
+    );
     assert!(!dest.exists());
     assert!(w.manifest().to_string().contains("partial copy present"));
 
     let out = w.run(&["--only", "images"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sha256_file(&dest), sha256_file(&src));
     assert!(!part_path(&dest).exists() && !sidecar_path(&dest).exists());
     let m = w.manifest();
-    assert!(entry(&m, "vios-big")["notes"].to_string().contains("resumed an interrupted copy at byte 4194304"));
+    assert!(
+        entry(&m, "vios-big")["notes"]
+            .to_string()
+            .contains("resumed an interrupted copy at byte 4194304")
+    );
 }
 
 #[test]
@@ -160,11 +273,19 @@ fn part_file_without_valid_sidecar_is_discarded() {
     let (w, src, dest) = one_image_world(3 * MIB as usize);
     fs::create_dir_all(dest.parent().unwrap()).unwrap();
     fs::write(part_path(&dest), vec![0xAB; 3 * MIB as usize]).unwrap();
-    fs::write(sidecar_path(&dest), br#"{"src_size":1,"src_mtime_ns":0,"src_ino":0,"committed":3145728}"#).unwrap();
+    fs::write(
+        sidecar_path(&dest),
+        br#"{"src_size":1,"src_mtime_ns":0,"src_ino":0,"committed":3145728}"#,
+    )
+    .unwrap();
     assert_eq!(w.run(&["--only", "images"]).status.code(), Some(0));
     assert_eq!(sha256_file(&dest), sha256_file(&src));
     let m = w.manifest();
-    assert!(!entry(&m, "vios-big")["notes"].to_string().contains("resumed"));
+    assert!(
+        !entry(&m, "vios-big")["notes"]
+            .to_string()
+            .contains("resumed")
+    );
 }
 
 #[test]
@@ -181,7 +302,11 @@ fn run_killed_mid_copy_resumes() {
     let mut killed = false;
     while Instant::now() < deadline {
         if sidecar_path(&dest).exists() {
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
             killed = true;
             break;
         }
@@ -191,15 +316,31 @@ fn run_killed_mid_copy_resumes() {
         std::thread::sleep(Duration::from_micros(200));
     }
     let status = child.wait().unwrap();
-    assert!(killed, "the child finished before a checkpoint was seen ({status:?})");
-    assert!(!dest.exists(), "a killed copy must not leave a complete-looking file");
+    assert!(
+        killed,
+        "the child finished before a checkpoint was seen ({status:?})"
+    );
+    assert!(
+        !dest.exists(),
+        "a killed copy must not leave a complete-looking file"
+    );
     assert!(part_path(&dest).exists());
 
     let out = w.run(&["--only", "images"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sha256_file(&dest), sha256_file(&src));
     let m = w.manifest();
-    assert!(entry(&m, "vios-big")["notes"].to_string().contains("resumed an interrupted copy"), "{m}");
+    assert!(
+        entry(&m, "vios-big")["notes"]
+            .to_string()
+            .contains("resumed an interrupted copy"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -207,13 +348,31 @@ fn delete_source_removes_only_verified_sources() {
     let w = World::new();
     w.build_eveng_tree();
     // One image whose destination conflicts: its source must survive.
-    write(&w.images().join("qemu/asav/asav-9.18.1/virtioa.qcow2"), b"something else");
+    write(
+        &w.images().join("qemu/asav/asav-9.18.1/virtioa.qcow2"),
+        b"something else",
+    );
     let out = w.run(&["--only", "images", "--delete-source"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(!w.src().join("addons/qemu/vios-15.6").exists(), "verified source folder removed");
-    assert!(w.images().join("qemu/vios/vios-15.6/virtioa.qcow2").exists());
-    assert!(w.src().join("addons/qemu/asav-9.18.1/virtioa.qcow2").exists(), "unverified source kept");
-    assert!(w.src().join("labs/p2p.unl").exists(), "labs are never deleted");
+    assert!(
+        !w.src().join("addons/qemu/vios-15.6").exists(),
+        "verified source folder removed"
+    );
+    assert!(
+        w.images()
+            .join("qemu/vios/vios-15.6/virtioa.qcow2")
+            .exists()
+    );
+    assert!(
+        w.src()
+            .join("addons/qemu/asav-9.18.1/virtioa.qcow2")
+            .exists(),
+        "unverified source kept"
+    );
+    assert!(
+        w.src().join("labs/p2p.unl").exists(),
+        "labs are never deleted"
+    );
 }
 
 #[test]
@@ -221,13 +380,26 @@ fn ownership_goes_to_the_requested_user_without_following_symlinks() {
     let w = World::new();
     write(&w.src().join("addons/iol/bin/iourc"), b"[license]\n");
     let out = w.run(&["--only", "images", "--owner", "nobody"]);
-    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("nobody user");
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("nobody user");
     if is_root() {
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let m = fs::metadata(w.images().join("iol/iourc")).unwrap();
         assert_eq!(m.uid(), nobody.uid.as_raw());
-        assert_eq!(fs::metadata(w.images().join("iol")).unwrap().uid(), nobody.uid.as_raw());
-        assert_eq!(fs::metadata(w.manifest_path()).unwrap().uid(), nobody.uid.as_raw());
+        assert_eq!(
+            fs::metadata(w.images().join("iol")).unwrap().uid(),
+            nobody.uid.as_raw()
+        );
+        assert_eq!(
+            fs::metadata(w.manifest_path()).unwrap().uid(),
+            nobody.uid.as_raw()
+        );
     } else {
         // Without root the chown is refused, and the run says so instead of pretending.
         assert_ne!(out.status.code(), Some(0));
@@ -258,6 +430,13 @@ fn sparse_copy_throughput_1gib() {
     assert_eq!(out.status.code(), Some(0));
     let dest = w.images().join("qemu/linux/linux-big/virtioa.qcow2");
     assert_eq!(fs::metadata(&dest).unwrap().len(), 1024 * MIB);
-    assert!(allocated(&dest) < 80 * MIB, "allocated {}", allocated(&dest));
-    eprintln!("sparse 1 GiB (64 MiB data) copied+verified in {secs:.2}s ({:.0} MiB/s logical)", 1024.0 / secs);
+    assert!(
+        allocated(&dest) < 80 * MIB,
+        "allocated {}",
+        allocated(&dest)
+    );
+    eprintln!(
+        "sparse 1 GiB (64 MiB data) copied+verified in {secs:.2}s ({:.0} MiB/s logical)",
+        1024.0 / secs
+    );
 }

@@ -16,7 +16,10 @@ fn every_unl_element_is_parsed() {
     let bytes = fs::read(fixtures().join("labs/full.unl")).unwrap();
     let lab = unl::parse(&bytes, Limits::default()).unwrap();
     assert_eq!(lab.name, "Full Lab");
-    assert_eq!(lab.id.as_deref(), Some("3f0c9a52-1b2d-4c5e-8f70-a1b2c3d4e5f6"));
+    assert_eq!(
+        lab.id.as_deref(),
+        Some("3f0c9a52-1b2d-4c5e-8f70-a1b2c3d4e5f6")
+    );
     assert_eq!(lab.version.as_deref(), Some("3"));
     assert_eq!(lab.author.as_deref(), Some("rschmied & co"));
     assert_eq!((lab.scripttimeout, lab.countdown), (Some(600), Some(60)));
@@ -27,33 +30,59 @@ fn every_unl_element_is_parsed() {
     assert!(lab.body.contains("Configure <everything>."));
     assert_eq!(lab.nodes.len(), 7);
     let r1 = &lab.nodes[1];
-    assert_eq!((r1.cpu, r1.ram, r1.ethernet, r1.cpulimit, r1.delay), (Some(2), Some(1024), Some(4), Some(1), Some(5)));
-    assert_eq!(r1.uuid.as_deref(), Some("5a1e5d2e-6a5b-4f1c-9c8e-0a1b2c3d4e5f"));
+    assert_eq!(
+        (r1.cpu, r1.ram, r1.ethernet, r1.cpulimit, r1.delay),
+        (Some(2), Some(1024), Some(4), Some(1), Some(5))
+    );
+    assert_eq!(
+        r1.uuid.as_deref(),
+        Some("5a1e5d2e-6a5b-4f1c-9c8e-0a1b2c3d4e5f")
+    );
     assert_eq!(r1.firstmac.as_deref(), Some("50:00:00:02:00:00"));
     assert_eq!(r1.qemu_nic.as_deref(), Some("e1000-82545em"));
-    assert_eq!((r1.qemu_arch.as_deref(), r1.qemu_version.as_deref()), (Some("x86_64"), Some("2.12.0")));
+    assert_eq!(
+        (r1.qemu_arch.as_deref(), r1.qemu_version.as_deref()),
+        (Some("x86_64"), Some("2.12.0"))
+    );
     assert!(r1.config);
     assert_eq!(r1.e0dhcp.as_deref(), Some("1"));
     assert_eq!(r1.interfaces.len(), 4);
     let iol = &lab.nodes[2];
-    assert_eq!((iol.left, iol.top), (320, 300), "percent positions on an 800x600 canvas");
+    assert_eq!(
+        (iol.left, iol.top),
+        (320, 300),
+        "percent positions on an 800x600 canvas"
+    );
     assert!(iol.config, "legacy config=\"Exported\"");
-    assert_eq!((iol.serial, iol.nvram, iol.keepalive), (Some(1), Some(1024), Some(0)));
+    assert_eq!(
+        (iol.serial, iol.nvram, iol.keepalive),
+        (Some(1), Some(1024), Some(0))
+    );
     let serial = iol.interfaces.iter().find(|i| i.serial).unwrap();
     assert_eq!((serial.remote_id, serial.remote_if), (Some(4), Some(32)));
     let dynamips = &lab.nodes[3];
     assert_eq!(dynamips.idlepc.as_deref(), Some("0x62f21000"));
-    assert_eq!(dynamips.slots.get(&1).map(String::as_str), Some("PA-2FE-TX"));
+    assert_eq!(
+        dynamips.slots.get(&1).map(String::as_str),
+        Some("PA-2FE-TX")
+    );
     assert_eq!(lab.networks.len(), 8);
     assert!(!lab.networks[0].visible && lab.networks[1].visible);
     assert!(lab.networks[3].visible, "missing visibility = visible");
     assert_eq!(lab.textobjects.len(), 2);
-    assert!(lab.textobjects[0].data.contains("Core &amp; edge"), "{}", lab.textobjects[0].data);
+    assert!(
+        lab.textobjects[0].data.contains("Core &amp; edge"),
+        "{}",
+        lab.textobjects[0].data
+    );
     assert_eq!(lab.textobjects[1].kind, "circle");
     assert_eq!(lab.pictures[0].mime, "image/png");
     assert!(lab.pictures[0].map.contains("<area"));
     assert!(lab.configs[&2].starts_with("hostname R1\n"));
-    assert_eq!(lab.configs[&3], "hostname IOL1\n!\nend", "raw config kept when not base64");
+    assert_eq!(
+        lab.configs[&3], "hostname IOL1\n!\nend",
+        "raw config kept when not base64"
+    );
     assert_eq!(lab.configsets[0].name, "Solved");
     assert_eq!(lab.configsets[0].configs[&2], "hostname R1-solved\n");
     assert_eq!(lab.tasks[0].data, "# Task 1\nConfigure OSPF area 0.\n");
@@ -70,13 +99,21 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     let w = World::new();
     w.build_eveng_tree();
     let out = w.run(&["--only", "labs"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lab = load(&w.labs().join("Folder A/Sub Folder/Full Lab.json"));
 
     assert_eq!(lab.id, "3f0c9a52-1b2d-4c5e-8f70-a1b2c3d4e5f6");
     assert_eq!(lab.meta.name, "Full Lab");
     assert_eq!(lab.meta.author.as_deref(), Some("rschmied & co"));
-    assert_eq!(lab.meta.description.as_deref(), Some("Every element of the .unl format"));
+    assert_eq!(
+        lab.meta.description.as_deref(),
+        Some("Every element of the .unl format")
+    );
     assert!(lab.meta.body.as_deref().unwrap().contains("Workbook"));
     assert_eq!(lab.meta.scripttimeout, Some(600));
 
@@ -86,72 +123,157 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     assert_eq!(vpc.kind, NodeKind::Linux);
     assert_eq!(vpc.extras["eveng_type"], "vpcs");
     let r1 = lab.node(2).unwrap();
-    assert_eq!((r1.kind.clone(), r1.template.as_str(), r1.image.as_str()), (NodeKind::Qemu, "vios", "vios-15.6"));
+    assert_eq!(
+        (r1.kind.clone(), r1.template.as_str(), r1.image.as_str()),
+        (NodeKind::Qemu, "vios", "vios-15.6")
+    );
     assert_eq!((r1.cpu, r1.ram, r1.ethernet, r1.delay), (2, 1024, 4, 5));
-    assert_eq!((r1.left, r1.top, r1.icon.as_str()), (100, 100, "Router.png"));
+    assert_eq!(
+        (r1.left, r1.top, r1.icon.as_str()),
+        (100, 100, "Router.png")
+    );
     assert_eq!(r1.console, ConsoleType::Telnet);
     assert_eq!(r1.machine_override.as_deref(), Some("pc"));
     assert_eq!(r1.extras["qemu_nic"], "e1000");
     assert_eq!(r1.extras["architecture"], "x86_64");
     assert_eq!(r1.extras["cpu_model"], "host");
-    assert!(r1.extras["startup_config"].as_str().unwrap().starts_with("hostname R1"));
+    assert!(
+        r1.extras["startup_config"]
+            .as_str()
+            .unwrap()
+            .starts_with("hostname R1")
+    );
     assert_eq!(r1.config, Some(json!(true)));
-    assert_eq!(r1.uuid.as_deref(), Some("5a1e5d2e-6a5b-4f1c-9c8e-0a1b2c3d4e5f"));
-    assert!(!fs::read_to_string(w.labs().join("Folder A/Sub Folder/Full Lab.json")).unwrap().contains("script=/tmp/evil"));
+    assert_eq!(
+        r1.uuid.as_deref(),
+        Some("5a1e5d2e-6a5b-4f1c-9c8e-0a1b2c3d4e5f")
+    );
+    assert!(
+        !fs::read_to_string(w.labs().join("Folder A/Sub Folder/Full Lab.json"))
+            .unwrap()
+            .contains("script=/tmp/evil")
+    );
     assert_eq!(r1.interface(1).unwrap().name, "Gi0/1");
 
     // IOL: index = module*4 + port, ethernet = 4 × (ethernet + serial groups).
     let iol = lab.node(3).unwrap();
     assert_eq!(iol.ethernet, 12);
     assert_eq!(iol.interface(5).unwrap().name, "e1/1");
-    assert_eq!(iol.interface(5).unwrap().extras.as_ref().unwrap()["eveng_id"], 17);
+    assert_eq!(
+        iol.interface(5).unwrap().extras.as_ref().unwrap()["eveng_id"],
+        17
+    );
     assert_eq!(iol.extras["serial"], 1);
     assert_eq!(iol.extras["startup_config"], "hostname IOL1\n!\nend");
     let dynamips = lab.node(4).unwrap();
     assert_eq!(dynamips.extras["idlepc"], "0x62f21000");
     assert_eq!(dynamips.extras["slot2"], "PA-4T+");
     let docker = lab.node(5).unwrap();
-    assert_eq!((docker.console.clone(), docker.ram), (ConsoleType::Rdp, 256));
+    assert_eq!(
+        (docker.console.clone(), docker.ram),
+        (ConsoleType::Rdp, 256)
+    );
     let fw = lab.node(6).unwrap();
-    assert_eq!((fw.console.clone(), fw.cpu, fw.ram), (ConsoleType::Vnc, 1, 1024), "rdp→vnc for qemu, cpu/ram 0 clamped");
+    assert_eq!(
+        (fw.console.clone(), fw.cpu, fw.ram),
+        (ConsoleType::Vnc, 1, 1024),
+        "rdp→vnc for qemu, cpu/ram 0 clamped"
+    );
 
     // Networks.
     let p2p = lab.network(1).unwrap();
-    assert!(p2p.implicit && !p2p.is_visible(), "hidden 2-member bridge → implicit network");
+    assert!(
+        p2p.implicit && !p2p.is_visible(),
+        "hidden 2-member bridge → implicit network"
+    );
     assert_eq!(lab.links_of_network(1).count(), 2);
     let lan = lab.network(2).unwrap();
-    assert_eq!((lan.kind.clone(), lan.name.as_str()), (NetworkType::LinuxBridge, "LAN"));
+    assert_eq!(
+        (lan.kind.clone(), lan.name.as_str()),
+        (NetworkType::LinuxBridge, "LAN")
+    );
     let cloud = lab.network(3).unwrap();
     assert_eq!(cloud.kind, NetworkType::BridgeCloud);
     assert_eq!(cloud.config.host_bridge.as_deref(), Some("pnet0"));
-    assert_eq!(lab.network(4).unwrap().name, "LAN-4", "duplicate names made unique");
+    assert_eq!(
+        lab.network(4).unwrap().name,
+        "LAN-4",
+        "duplicate names made unique"
+    );
     assert_eq!(lab.network(5).unwrap().kind, NetworkType::NatCloud);
     assert!(lab.network(6).unwrap().implicit);
     assert!(lab.network(7).is_none(), "hidden unused network dropped");
     assert_eq!(lab.network(8).unwrap().kind, NetworkType::LinuxBridge);
     // Links: every connected Ethernet interface is on its network.
-    assert_eq!(lab.link_on_interface(3, 5).unwrap().to.as_network(), Some(4));
-    assert_eq!(lab.link_on_interface(5, 1).unwrap().to.as_network(), Some(6));
-    assert!(lab.link_on_interface(6, 1).is_none(), "interface on a missing network left unconnected");
+    assert_eq!(
+        lab.link_on_interface(3, 5).unwrap().to.as_network(),
+        Some(4)
+    );
+    assert_eq!(
+        lab.link_on_interface(5, 1).unwrap().to.as_network(),
+        Some(6)
+    );
+    assert!(
+        lab.link_on_interface(6, 1).is_none(),
+        "interface on a missing network left unconnected"
+    );
     // Serial link IOL s2/0 ↔ 7200 s2/0 kept through an implicit network.
-    let a = lab.link_on_interface(3, 8).unwrap().to.as_network().unwrap();
-    let b = lab.link_on_interface(4, 16).unwrap().to.as_network().unwrap();
+    let a = lab
+        .link_on_interface(3, 8)
+        .unwrap()
+        .to
+        .as_network()
+        .unwrap();
+    let b = lab
+        .link_on_interface(4, 16)
+        .unwrap()
+        .to
+        .as_network()
+        .unwrap();
     assert_eq!(a, b);
 
     // Objects.
     assert_eq!(lab.textobjects.len(), 2);
-    assert!(lab.textobjects[0].data.as_deref().unwrap().contains("customText1"));
+    assert!(
+        lab.textobjects[0]
+            .data
+            .as_deref()
+            .unwrap()
+            .contains("customText1")
+    );
     assert_eq!(lab.pictures.len(), 1, "the gif picture is dropped");
     assert_eq!(lab.pictures[0].kind.as_deref(), Some("image/png"));
-    assert!(lab.pictures[0].extra["data"].as_str().unwrap().starts_with("iVBOR"));
-    assert_eq!(lab.tasks[0].extra["data"], "# Task 1\nConfigure OSPF area 0.\n");
-    assert_eq!(lab.configsets["Solved"]["configs"]["2"], "hostname R1-solved\n");
+    assert!(
+        lab.pictures[0].extra["data"]
+            .as_str()
+            .unwrap()
+            .starts_with("iVBOR")
+    );
+    assert_eq!(
+        lab.tasks[0].extra["data"],
+        "# Task 1\nConfigure OSPF area 0.\n"
+    );
+    assert_eq!(
+        lab.configsets["Solved"]["configs"]["2"],
+        "hostname R1-solved\n"
+    );
 
     let m = w.manifest();
     let e = entry(&m, "Full Lab.unl");
     assert_eq!(e["action"], "converted");
     let review = e["review"].to_string();
-    for expect in ["unknownkind", "VPCS", "pnet0", "Open vSwitch", "NAT cloud", "network 99", "serial link", "-netdev", "missing node 42", "image/gif"] {
+    for expect in [
+        "unknownkind",
+        "VPCS",
+        "pnet0",
+        "Open vSwitch",
+        "NAT cloud",
+        "network 99",
+        "serial link",
+        "-netdev",
+        "missing node 42",
+        "image/gif",
+    ] {
         assert!(review.contains(expect), "review lacks {expect}: {review}");
     }
 
@@ -184,14 +306,27 @@ fn broken_and_hostile_lab_files_are_skipped_with_reasons() {
     ] {
         let e = entry(&m, name);
         assert_eq!(e["action"], "skipped", "{e}");
-        assert!(e["reason"].as_str().unwrap().contains(reason), "{name}: {e}");
+        assert!(
+            e["reason"].as_str().unwrap().contains(reason),
+            "{name}: {e}"
+        );
     }
-    assert!(!w.labs().join("bad").exists() || fs::read_dir(w.labs().join("bad")).unwrap().count() == 0);
+    assert!(
+        !w.labs().join("bad").exists() || fs::read_dir(w.labs().join("bad")).unwrap().count() == 0
+    );
 
     // A lab over the size cap is refused without being read whole.
-    let huge = format!("<?xml version=\"1.0\"?><lab name=\"huge\"><body>{}</body></lab>", "x".repeat(200_000));
+    let huge = format!(
+        "<?xml version=\"1.0\"?><lab name=\"huge\"><body>{}</body></lab>",
+        "x".repeat(200_000)
+    );
     write(&w.src().join("labs/huge.unl"), huge.as_bytes());
-    assert_eq!(w.run(&["--only", "labs", "--max-lab-bytes", "100000"]).status.code(), Some(0));
+    assert_eq!(
+        w.run(&["--only", "labs", "--max-lab-bytes", "100000"])
+            .status
+            .code(),
+        Some(0)
+    );
     let e = entry(&w.manifest(), "huge.unl").clone();
     assert_eq!(e["action"], "skipped");
     assert!(e["reason"].as_str().unwrap().contains("limit"), "{e}");
@@ -204,7 +339,10 @@ fn existing_different_lab_needs_force() {
     w.build_eveng_tree();
     write(&w.labs().join("p2p.json"), b"{\"operator\": \"lab\"}\n");
     assert_eq!(w.run(&["--only", "labs"]).status.code(), Some(3));
-    assert_eq!(fs::read_to_string(w.labs().join("p2p.json")).unwrap(), "{\"operator\": \"lab\"}\n");
+    assert_eq!(
+        fs::read_to_string(w.labs().join("p2p.json")).unwrap(),
+        "{\"operator\": \"lab\"}\n"
+    );
     assert_eq!(w.run(&["--only", "labs", "--force"]).status.code(), Some(0));
     load(&w.labs().join("p2p.json"));
 }

@@ -10,7 +10,10 @@ use nova_lab_model::{NodeKind, TemplateSet};
 use serde_json::{Value, json};
 
 fn read(w: &World, rel: &str) -> Value {
-    serde_json::from_slice(&fs::read(w.templates().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))).unwrap()
+    serde_json::from_slice(
+        &fs::read(w.templates().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -18,7 +21,12 @@ fn templates_map_field_by_field() {
     let w = World::new();
     w.build_eveng_tree();
     let out = w.run(&["--only", "templates"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let vios = read(&w, "qemu/vios.json");
     assert_eq!(vios["type"], "qemu");
@@ -30,25 +38,42 @@ fn templates_map_field_by_field() {
     assert_eq!(vios["cpulimit"], 1);
     assert_eq!(vios["console_type"], "telnet");
     assert_eq!(vios["icon_type"], "router");
-    assert_eq!(vios["capabilities"], json!({"hotplug": false, "max_nics": 8, "machine": "pc"}));
+    assert_eq!(
+        vios["capabilities"],
+        json!({"hotplug": false, "max_nics": 8, "machine": "pc"})
+    );
     assert_eq!(vios["interface_naming"]["format"], json!(["Gi0/{n}"]));
     assert_eq!(vios["extras"]["architecture"], "x86_64");
     assert_eq!(vios["extras"]["qemu_nic"], "e1000");
     assert_eq!(vios["extras"]["qemu_version"], "2.12.0");
     assert_eq!(vios["extras"]["cpu_model"], "host");
     assert_eq!(vios["extras"]["rtc_utc"], true);
-    assert_eq!(vios["extras"]["qemu_options"], "-machine type=pc -cpu host -rtc base=utc");
+    assert_eq!(
+        vios["extras"]["qemu_options"],
+        "-machine type=pc -cpu host -rtc base=utc"
+    );
     assert_eq!(vios["image_aliases"], json!(["vios"]));
 
     // eth_name + eth_format, and an ancient machine version replaced.
     let vmx = read(&w, "qemu/vmxvcp.json");
-    assert_eq!(vmx["interface_naming"]["format"], json!(["em0 / fxp0", "em1 / int", "ge-0/0/{n}"]));
+    assert_eq!(
+        vmx["interface_naming"]["format"],
+        json!(["em0 / fxp0", "em1 / int", "ge-0/0/{n}"])
+    );
     assert_eq!(vmx["capabilities"]["machine"], "pc");
-    assert!(!vmx["extras"]["qemu_options"].as_str().unwrap().contains("pc-1.0"));
+    assert!(
+        !vmx["extras"]["qemu_options"]
+            .as_str()
+            .unwrap()
+            .contains("pc-1.0")
+    );
 
     // q35 + hot-plug, two-level naming rendered, dangerous flags never carried over.
     let cat = read(&w, "qemu/cat9kv.json");
-    assert_eq!(cat["capabilities"], json!({"hotplug": true, "max_nics": 9, "machine": "q35"}));
+    assert_eq!(
+        cat["capabilities"],
+        json!({"hotplug": true, "max_nics": 9, "machine": "q35"})
+    );
     let names = cat["interface_naming"]["explicit"].as_array().unwrap();
     assert_eq!(names[0], "GigabitEthernet0/0");
     assert_eq!(names[1], "Gi1/0");
@@ -59,7 +84,9 @@ fn templates_map_field_by_field() {
     assert_eq!(cat["extras"]["boot_order"], "c");
     assert_eq!(cat["extras"]["cpu_features"], json!(["+vmx"]));
     let text = fs::read_to_string(w.templates().join("qemu/cat9kv.json")).unwrap();
-    assert!(!text.contains("script=") && !text.contains("/etc/shadow") && !text.contains("-netdev"));
+    assert!(
+        !text.contains("script=") && !text.contains("/etc/shadow") && !text.contains("-netdev")
+    );
 
     // rdp on qemu → vnc; unknown NIC model dropped.
     let win = read(&w, "qemu/win.json");
@@ -83,7 +110,11 @@ fn templates_map_field_by_field() {
     assert_eq!(dyn7200["ram"], 512);
 
     let docker = read(&w, "docker/docker.json");
-    assert!(!fs::read_to_string(w.templates().join("docker/docker.json")).unwrap().contains("privileged"));
+    assert!(
+        !fs::read_to_string(w.templates().join("docker/docker.json"))
+            .unwrap()
+            .contains("privileged")
+    );
     assert_eq!(docker["icon_type"], "server");
 
     let vpcs = read(&w, "linux/vpcs.json");
@@ -93,20 +124,35 @@ fn templates_map_field_by_field() {
     // Old PHP template: parsed without evaluating anything.
     let xrv = read(&w, "qemu/xrv.json");
     assert_eq!(xrv["ram"], 3072);
-    assert_eq!(xrv["interface_naming"]["format"], json!(["MgmtEth0/0/CPU0/0", "Gi0/0/0/{n}"]));
+    assert_eq!(
+        xrv["interface_naming"]["format"],
+        json!(["MgmtEth0/0/CPU0/0", "Gi0/0/0/{n}"])
+    );
 
     let m = w.manifest();
     assert_eq!(entry(&m, "broken.yml")["action"], "skipped");
     let cat_review = entry(&m, "cat9kv.yml")["review"].to_string();
-    assert!(cat_review.contains("-netdev") && cat_review.contains("-drive"), "{cat_review}");
-    assert!(entry(&m, "docker.yml")["review"].to_string().contains("--privileged"));
+    assert!(
+        cat_review.contains("-netdev") && cat_review.contains("-drive"),
+        "{cat_review}"
+    );
+    assert!(
+        entry(&m, "docker.yml")["review"]
+            .to_string()
+            .contains("--privileged")
+    );
 
     // The model's own loader (what labd uses) accepts every file written.
     let mut set = TemplateSet::default();
     let errors = set.load_dir(&w.templates());
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(set.get(&NodeKind::Qemu, "vios").unwrap().ram(), 1024);
-    assert_eq!(set.get(&NodeKind::Qemu, "vmxvcp").unwrap().interface_names(4), vec!["em0 / fxp0", "em1 / int", "ge-0/0/0", "ge-0/0/1"]);
+    assert_eq!(
+        set.get(&NodeKind::Qemu, "vmxvcp")
+            .unwrap()
+            .interface_names(4),
+        vec!["em0 / fxp0", "em1 / int", "ge-0/0/0", "ge-0/0/1"]
+    );
     assert_eq!(set.len(), 9, "every converted template loads");
 }
 
@@ -116,10 +162,16 @@ fn operator_edited_templates_are_never_overwritten() {
     w.build_eveng_tree();
     assert_eq!(w.run(&["--only", "templates"]).status.code(), Some(0));
     let vios = w.templates().join("qemu/vios.json");
-    let edited = fs::read_to_string(&vios).unwrap().replace("\"ram\": 1024", "\"ram\": 2048");
+    let edited = fs::read_to_string(&vios)
+        .unwrap()
+        .replace("\"ram\": 1024", "\"ram\": 2048");
     fs::write(&vios, &edited).unwrap();
     // A template the importer never wrote sits where it would write another.
-    fs::write(w.templates().join("iol/iol.json"), "{\"type\": \"iol\", \"ram\": 4096}\n").unwrap();
+    fs::write(
+        w.templates().join("iol/iol.json"),
+        "{\"type\": \"iol\", \"ram\": 4096}\n",
+    )
+    .unwrap();
 
     let out = w.run(&["--only", "templates", "--force"]);
     assert_eq!(out.status.code(), Some(0));
@@ -140,7 +192,13 @@ fn an_unedited_import_is_updated_when_the_source_changes() {
     w.build_eveng_tree();
     assert_eq!(w.run(&["--only", "templates"]).status.code(), Some(0));
     let src = w.src().join("html/templates/intel/vios.yml");
-    fs::write(&src, fs::read_to_string(&src).unwrap().replace("ram: 1024", "ram: 1536")).unwrap();
+    fs::write(
+        &src,
+        fs::read_to_string(&src)
+            .unwrap()
+            .replace("ram: 1024", "ram: 1536"),
+    )
+    .unwrap();
     assert_eq!(w.run(&["--only", "templates"]).status.code(), Some(0));
     assert_eq!(read(&w, "qemu/vios.json")["ram"], 1536);
     assert_eq!(entry(&w.manifest(), "vios.yml")["action"], "converted");

@@ -25,7 +25,10 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
-        let tmp = tempfile::Builder::new().prefix("nova-import-test-").tempdir().expect("tempdir");
+        let tmp = tempfile::Builder::new()
+            .prefix("nova-import-test-")
+            .tempdir()
+            .expect("tempdir");
         for d in ["src", "dest", "out"] {
             fs::create_dir_all(tmp.path().join(d)).unwrap();
         }
@@ -50,7 +53,8 @@ impl World {
         self.root().join("out/manifest.json")
     }
     pub fn manifest(&self) -> serde_json::Value {
-        serde_json::from_slice(&fs::read(self.manifest_path()).expect("manifest")).expect("manifest json")
+        serde_json::from_slice(&fs::read(self.manifest_path()).expect("manifest"))
+            .expect("manifest json")
     }
 
     /// Runs the importer with the world's directories plus `extra` arguments.
@@ -81,32 +85,67 @@ impl World {
         let src = self.src();
         let q = src.join("addons/qemu");
         sparse(&q.join("vios-15.6/virtioa.qcow2"), 64 * MIB, &[0, 32 * MIB]);
-        sparse(&q.join("csr1000vng-17.03.08a/virtioa.qcow2"), 16 * MIB, &[0]);
+        sparse(
+            &q.join("csr1000vng-17.03.08a/virtioa.qcow2"),
+            16 * MIB,
+            &[0],
+        );
         sparse(&q.join("asav-9.18.1/virtioa.qcow2"), 8 * MIB, &[0, 4 * MIB]);
         sparse(&q.join("bigip-16.1/virtioa.qcow2"), 4 * MIB, &[0]);
         sparse(&q.join("bigip-16.1/virtiob.qcow2"), 4 * MIB, &[MIB]);
         sparse(&q.join("veos-4.29/hda.qcow2"), 4 * MIB, &[0]);
         write(&q.join("veos-4.29/cdrom.iso"), b"Aboot iso");
         sparse(&q.join("linux-ubuntu-22.04/virtioa.qcow2"), 4 * MIB, &[0]);
-        sparse(&q.join("vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2"), 2 * MIB, &[0]);
-        write(&q.join("vmxvcp-18.2R1.9-domestic-VCP/notes.txt"), b"unexpected file");
+        sparse(
+            &q.join("vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2"),
+            2 * MIB,
+            &[0],
+        );
+        write(
+            &q.join("vmxvcp-18.2R1.9-domestic-VCP/notes.txt"),
+            b"unexpected file",
+        );
         write(&q.join("nodash/hda.qcow2"), b"no prefix");
-        write(&src.join("addons/dynamips/c7200-adventerprisek9-mz.152-4.S2.image"), &[7u8; 70_000]);
-        write(&src.join("addons/iol/bin/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin"), &[0x7f, b'E', b'L', b'F', 1, 2, 3]);
-        write(&src.join("addons/iol/bin/iourc"), b"[license]\neve-ng = 0123456789abcdef;\n");
-        write(&src.join("addons/docker/eve-gui-server/Dockerfile"), b"FROM debian:12\n");
-        write(&src.join("addons/docker/eve-gui-server/rootfs/etc/motd"), b"hello\n");
+        write(
+            &src.join("addons/dynamips/c7200-adventerprisek9-mz.152-4.S2.image"),
+            &[7u8; 70_000],
+        );
+        write(
+            &src.join("addons/iol/bin/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin"),
+            &[0x7f, b'E', b'L', b'F', 1, 2, 3],
+        );
+        write(
+            &src.join("addons/iol/bin/iourc"),
+            b"[license]\neve-ng = 0123456789abcdef;\n",
+        );
+        write(
+            &src.join("addons/docker/eve-gui-server/Dockerfile"),
+            b"FROM debian:12\n",
+        );
+        write(
+            &src.join("addons/docker/eve-gui-server/rootfs/etc/motd"),
+            b"hello\n",
+        );
         let tdir = src.join("html/templates/intel");
         fs::create_dir_all(&tdir).unwrap();
-        for entry in fs::read_dir(fixtures().join("templates")).unwrap().flatten() {
+        for entry in fs::read_dir(fixtures().join("templates"))
+            .unwrap()
+            .flatten()
+        {
             fs::copy(entry.path(), tdir.join(entry.file_name())).unwrap();
         }
         let labs = src.join("labs");
         let full = fs::read(fixtures().join("labs/full.unl")).unwrap();
         write(&labs.join("Folder A/Sub Folder/Full Lab.unl"), &full);
-        write(&labs.join("p2p.unl"), &fs::read(fixtures().join("labs/p2p.unl")).unwrap());
+        write(
+            &labs.join("p2p.unl"),
+            &fs::read(fixtures().join("labs/p2p.unl")).unwrap(),
+        );
         for bad in ["encrypted", "malformed", "bomb", "deep", "dup-ids"] {
-            write(&labs.join("bad").join(format!("{bad}.unl")), &fs::read(fixtures().join(format!("labs/{bad}.unl"))).unwrap());
+            write(
+                &labs.join("bad").join(format!("{bad}.unl")),
+                &fs::read(fixtures().join(format!("labs/{bad}.unl"))).unwrap(),
+            );
         }
     }
 }
@@ -123,14 +162,19 @@ pub fn sparse(path: &Path, size: u64, data_at: &[u64]) {
     let f = File::create(path).unwrap();
     f.set_len(size).unwrap();
     for (i, &off) in data_at.iter().enumerate() {
-        let block: Vec<u8> = (0..65536u32).map(|b| (b as u8) ^ (i as u8) ^ 0x5a | 1).collect();
+        let block: Vec<u8> = (0..65536u32)
+            .map(|b| (b as u8) ^ (i as u8) ^ 0x5a | 1)
+            .collect();
         f.write_all_at(&block, off).unwrap();
     }
 }
 
 pub fn sha256_file(path: &Path) -> String {
     let data = fs::read(path).unwrap();
-    Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Allocated bytes of a file (st_blocks × 512).
@@ -153,12 +197,24 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         let rel = p.strip_prefix(root).unwrap().display().to_string();
         let m = fs::symlink_metadata(&p).unwrap();
         if m.file_type().is_symlink() {
-            out.insert(rel, format!("link {}", fs::read_link(&p).unwrap().display()));
+            out.insert(
+                rel,
+                format!("link {}", fs::read_link(&p).unwrap().display()),
+            );
         } else if m.is_dir() {
             out.insert(rel, format!("dir {:o}", m.mode()));
             walk(root, &p, out);
         } else {
-            out.insert(rel, format!("file {:o} {} {} {}", m.mode(), m.len(), m.mtime_nsec(), sha256_file(&p)));
+            out.insert(
+                rel,
+                format!(
+                    "file {:o} {} {} {}",
+                    m.mode(),
+                    m.len(),
+                    m.mtime_nsec(),
+                    sha256_file(&p)
+                ),
+            );
         }
     }
 }
@@ -170,14 +226,19 @@ pub fn entries<'a>(m: &'a serde_json::Value, needle: &str) -> Vec<&'a serde_json
         .unwrap()
         .iter()
         .filter(|e| {
-            e["name"].as_str().is_some_and(|n| n.contains(needle)) || e["source"].as_str().is_some_and(|s| s.contains(needle))
+            e["name"].as_str().is_some_and(|n| n.contains(needle))
+                || e["source"].as_str().is_some_and(|s| s.contains(needle))
         })
         .collect()
 }
 
 pub fn entry<'a>(m: &'a serde_json::Value, needle: &str) -> &'a serde_json::Value {
     let found = entries(m, needle);
-    assert_eq!(found.len(), 1, "expected one entry for {needle}: {found:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one entry for {needle}: {found:#?}"
+    );
     found[0]
 }
 
