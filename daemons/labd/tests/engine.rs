@@ -1,0 +1,520 @@
+//! Engine tests without a bus: a real LabStore in a temp dir, and a recording fake host
+//! (a mock only of netd/systemd/the launcher, which the sandbox tests exercise for real).
+
+use std::sync::{Arc, Mutex};
+
+use nova_lab_model::{LabStore, TemplateSet};
+use nova_ve_labd::engine::{EngineConfig, LabEngine, NodeState};
+use nova_ve_labd::error::EngineError;
+use nova_ve_labd::events::{Event, EventSink};
+use nova_ve_labd::host::*;
+use nova_ve_labd::naming::LabKey;
+use nova_ve_labd::store_files::StoreFiles;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+#[derive(Default)]
+struct Fake {
+    ops: Mutex<Vec<String>>,
+    units: Mutex<Vec<UnitInfo>>,
+    ifaces: Mutex<Vec<HostInterface>>,
+}
+
+struct FakePending(Arc<Fake>);
+
+impl PendingNode for FakePending {
+    fn pid(&self) -> u32 {
+        4242
+    }
+    fn release(self: Box<Self>) -> Result<(), HostError> {
+        self.0.log("release".into());
+        Ok(())
+    }
+}
+
+#[derive(Clone, Default)]
+struct FakeHost(Arc<Fake>);
+
+impl Fake {
+    fn log(&self, s: String) {
+        self.ops.lock().unwrap().push(s);
+    }
+}
+
+impl FakeHost {
+    fn ops(&self) -> Vec<String> {
+        self.0.ops.lock().unwrap().clone()
+    }
+    fn clear(&self) {
+        self.0.ops.lock().unwrap().clear();
+    }
+}
+
+impl Host for FakeHost {
+    fn launch(&self, req: LaunchRequest) -> HostFuture<'_, Box<dyn PendingNode>> {
+        let ifs: Vec<String> = req.spec.interfaces.iter().map(|i| i.name()).collect();
+        self.0
+            .log(format!("launch {} {}", req.spec.node, ifs.join(",")));
+        let f = self.0.clone();
+        Box::pin(async move { Ok(Box::new(FakePending(f)) as Box<dyn PendingNode>) })
+    }
+    fn start_scope<'a>(
+        &'a self,
+        lab: &'a str,
+        node: &'a str,
+        pid: u32,
+        props: ScopeProps,
+    ) -> HostFuture<'a, String> {
+        self.0
+            .log(format!("scope {node} {pid} mem={}", props.memory_max));
+        let unit = format!("nova-node-{lab}-{node}.scope");
+        self.0.units.lock().unwrap().push(UnitInfo {
+            unit: unit.clone(),
+            active_state: "active".into(),
+            pid,
+        });
+        Box::pin(async move { Ok(unit) })
+    }
+    fn stop_unit<'a>(&'a self, unit: &'a str) -> HostFuture<'a, ()> {
+        self.0.log(format!("stop {unit}"));
+        self.0.units.lock().unwrap().retain(|u| u.unit != unit);
+        Box::pin(async { Ok(()) })
+    }
+    fn list_units(&self) -> HostFuture<'_, Vec<UnitInfo>> {
+        let u = self.0.units.lock().unwrap().clone();
+        Box::pin(async move { Ok(u) })
+    }
+    fn unit_state<'a>(&'a self, unit: &'a str) -> HostFuture<'a, String> {
+        let s = self
+            .0
+            .units
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|u| u.unit == unit)
+            .map(|u| u.active_state.clone());
+        Box::pin(async move { Ok(s.unwrap_or_default()) })
+    }
+    fn create_bridge<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()> {
+        self.0.log(format!("bridge {name}"));
+        self.0.ifaces.lock().unwrap().push(HostInterface {
+            name: name.into(),
+            kind: "bridge".into(),
+            master: String::new(),
+        });
+        Box::pin(async { Ok(()) })
+    }
+    fn delete_interface<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()> {
+        self.0.log(format!("delete {name}"));
+        self.0.ifaces.lock().unwrap().retain(|i| i.name != name);
+        Box::pin(async { Ok(()) })
+    }
+    fn plug<'a>(&'a self, pid: u32, plugs: &'a [Plug]) -> HostFuture<'a, ()> {
+        for p in plugs {
+            self.0
+                .log(format!("plug {pid} {}->{}@{}", p.host_if, p.peer, p.bridge));
+            self.0.ifaces.lock().unwrap().push(HostInterface {
+                name: p.host_if.clone(),
+                kind: "veth".into(),
+                master: p.bridge.clone(),
+            });
+        }
+        Box::pin(async { Ok(()) })
+    }
+    fn set_netem<'a>(&'a self, ifname: &'a str, n: Netem) -> HostFuture<'a, ()> {
+        self.0.log(format!("netem {ifname} {}", n.delay_us));
+        Box::pin(async { Ok(()) })
+    }
+    fn list_interfaces(&self) -> HostFuture<'_, Vec<HostInterface>> {
+        let v = self.0.ifaces.lock().unwrap().clone();
+        Box::pin(async move { Ok(v) })
+    }
+    fn wipe<'a>(
+        &'a self,
+        _: &'a nova_lab_model::Lab,
+        n: &'a nova_lab_model::Node,
+    ) -> HostFuture<'a, ()> {
+        self.0.log(format!("wipe {}", n.id));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    host: FakeHost,
+    engine: LabEngine,
+    rx: UnboundedReceiver<Event>,
+}
+
+fn engine_on(dir: tempfile::TempDir, host: FakeHost) -> Env {
+    std::fs::create_dir_all(dir.path().join("labs")).unwrap();
+    let store = LabStore::open(dir.path().join("labs")).unwrap();
+    let (sink, rx) = EventSink::channel();
+    let cfg = EngineConfig {
+        run_dir: dir.path().join("run"),
+        images_dir: dir.path().join("images"),
+    };
+    let engine = LabEngine::new(
+        Arc::new(StoreFiles(store)),
+        Arc::new(host.clone()),
+        Arc::new(TemplateSet::builtin().unwrap()),
+        sink,
+        cfg,
+    );
+    engine.load().unwrap();
+    Env {
+        dir,
+        host,
+        engine,
+        rx,
+    }
+}
+
+fn env() -> Env {
+    engine_on(tempfile::tempdir().unwrap(), FakeHost::default())
+}
+
+fn files(e: &Env) -> Vec<String> {
+    let mut v: Vec<String> = walk(&e.dir.path().join("labs"));
+    v.sort();
+    v
+}
+
+fn walk(p: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(p).unwrap() {
+        let entry = entry.unwrap();
+        out.push(entry.path().display().to_string());
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk(&entry.path()));
+        }
+    }
+    out
+}
+
+const HOST: &str =
+    r#"{"name":"h1","template":"host","extras":{"addresses":{"eth0":["10.0.0.1/24"]}}}"#;
+
+async fn two_hosts_linked(e: &Env) -> (String, u32, u32, String) {
+    let lab = e.engine.create_lab("", "pair").await.unwrap();
+    let a = e.engine.add_node(&lab, HOST).await.unwrap();
+    let b = e
+        .engine
+        .add_node(
+            &lab,
+            &HOST.replace("h1", "h2").replace("10.0.0.1", "10.0.0.2"),
+        )
+        .await
+        .unwrap();
+    let link = e
+        .engine
+        .add_link(&lab, &format!(r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"node_id":{b},"interface_index":0}}}}"#))
+        .await
+        .unwrap();
+    (lab, a, b, link)
+}
+
+#[tokio::test]
+async fn lab_crud_and_folders() {
+    let e = env();
+    e.engine.create_folder("team").unwrap();
+    let id = e.engine.create_lab("team", "first").await.unwrap();
+    assert_eq!(e.engine.list_labs().len(), 1);
+    assert!(matches!(
+        e.engine.create_lab("team", "first").await,
+        Err(EngineError::AlreadyExists(_))
+    ));
+    e.engine.rename_lab(&id, "", "renamed").await.unwrap();
+    let info = e.engine.lab_info(&id).unwrap();
+    assert_eq!((info.folder.as_str(), info.name.as_str()), ("", "renamed"));
+    assert!(e.dir.path().join("labs/renamed.json").exists());
+    e.engine.delete_folder("team").unwrap();
+    let json = e.engine.export_lab(&id).unwrap();
+    e.engine.delete_lab(&id).await.unwrap();
+    assert!(e.engine.list_labs().is_empty());
+    let again = e.engine.import_lab("", "back", &json).await.unwrap();
+    assert_eq!(again, id, "import keeps the lab id");
+}
+
+#[tokio::test]
+async fn hostile_names_and_json_change_nothing() {
+    let e = env();
+    e.engine.create_lab("", "ok").await.unwrap();
+    let before = files(&e);
+    for (folder, name) in [
+        ("", "../evil"),
+        ("../..", "x"),
+        ("/etc", "x"),
+        ("", ""),
+        ("", "a/b"),
+        ("", "nul\0"),
+        ("", ".hidden"),
+    ] {
+        let r = e.engine.create_lab(folder, name).await;
+        assert!(
+            matches!(r, Err(EngineError::InvalidArgs(_))),
+            "{folder:?}/{name:?}: {r:?}"
+        );
+    }
+    let big = format!(
+        r#"{{"schema":2,"id":"x","meta":{{"name":"{}"}}}}"#,
+        "a".repeat(5 * 1024 * 1024)
+    );
+    for json in [
+        "{",
+        "[]",
+        "null",
+        r#"{"schema":2}"#,
+        big.as_str(),
+        r#"{"schema":2,"id":"x","meta":{"name":"x"},"nodes":{},"networks":{},"links":[{"id":"l","from":{"node_id":9,"interface_index":0},"to":{"network_id":3}}]}"#,
+    ] {
+        let r = e.engine.import_lab("", "imp", json).await;
+        assert!(
+            matches!(r, Err(EngineError::InvalidArgs(_))),
+            "{}: {r:?}",
+            &json[..json.len().min(80)]
+        );
+    }
+    assert!(e.engine.create_folder("../up").is_err());
+    assert_eq!(files(&e), before, "nothing changed on disk");
+    assert_eq!(e.engine.list_labs().len(), 1);
+}
+
+#[tokio::test]
+async fn hostile_specs_are_refused() {
+    let e = env();
+    let lab = e.engine.create_lab("", "spec").await.unwrap();
+    let before = e.engine.export_lab(&lab).unwrap();
+    for spec in [
+        r#"{"name":"x","template":"host","command":"rm -rf /"}"#,
+        r#"{"name":"x","template":"host","extras":{"cmdline":"sh"}}"#,
+        r#"{"name":"x","template":"nope"}"#,
+        r#"{"name":"x","template":"host","image":"../../etc/shadow"}"#,
+        r#"{"name":"","template":"host"}"#,
+        r#"{"name":"x","template":"host","extras":{"addresses":{"eth9":["10.0.0.1/24"]}}}"#,
+        r#"{"name":"x","template":"host","extras":{"addresses":{"eth0":["10.0.0.1/99"]}}}"#,
+        r#"{"name":"x","template":"frr","extras":{"frr_daemons":["evil"]}}"#,
+    ] {
+        let r = e.engine.add_node(&lab, spec).await;
+        assert!(
+            matches!(r, Err(EngineError::InvalidArgs(_))),
+            "{spec}: {r:?}"
+        );
+    }
+    assert_eq!(e.engine.export_lab(&lab).unwrap(), before);
+}
+
+#[tokio::test]
+async fn node_to_node_link_uses_implicit_network_and_cascades() {
+    let e = env();
+    let (lab, a, _b, link) = two_hosts_linked(&e).await;
+    let l: serde_json::Value = serde_json::from_str(&e.engine.export_lab(&lab).unwrap()).unwrap();
+    assert_eq!(l["links"].as_array().unwrap().len(), 2, "{link}");
+    assert_eq!(l["networks"]["1"]["implicit"], true);
+    e.engine.delete_node(&lab, a).await.unwrap();
+    let l: serde_json::Value = serde_json::from_str(&e.engine.export_lab(&lab).unwrap()).unwrap();
+    assert!(l["links"].as_array().unwrap().is_empty());
+    assert!(l["networks"].as_object().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn start_wires_then_releases_and_stop_cleans_up() {
+    let e = env();
+    let (lab, a, b, _) = two_hosts_linked(&e).await;
+    let failed = e.engine.start_all(&lab).await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    let key = LabKey::of(&lab);
+    let ops = e.host.ops();
+    let pos = |p: &str| {
+        ops.iter()
+            .position(|o| o.starts_with(p))
+            .unwrap_or_else(|| panic!("{p} in {ops:?}"))
+    };
+    assert!(
+        pos("bridge") < pos("launch")
+            && pos("launch") < pos("scope")
+            && pos("scope") < pos("plug")
+            && pos("plug") < pos("release")
+    );
+    assert!(ops.iter().any(|o| o
+        == &format!(
+            "plug 4242 {}->eth0@{}",
+            key.veth_name(a, 0).unwrap(),
+            key.bridge_name(1).unwrap()
+        )));
+    assert!(
+        ops.iter()
+            .any(|o| o.starts_with("scope") && o.ends_with(&format!("mem={}", 64 * 1024 * 1024)))
+    );
+    for n in [a, b] {
+        let v = e.engine.node_view(&lab, n).unwrap();
+        assert_eq!(v.state, NodeState::Running);
+        assert_eq!(v.unit, key.unit_name(n));
+        assert_eq!(v.interfaces[0].host_ifname, key.veth_name(n, 0).unwrap());
+    }
+    e.host.clear();
+    assert!(e.engine.stop_all(&lab).await.unwrap().is_empty());
+    let ops = e.host.ops();
+    assert_eq!(ops.iter().filter(|o| o.starts_with("stop")).count(), 2);
+    assert!(
+        ops.contains(&format!("delete {}", key.bridge_name(1).unwrap())),
+        "{ops:?}"
+    );
+    assert_eq!(
+        e.engine.node_view(&lab, a).unwrap().state,
+        NodeState::Stopped
+    );
+}
+
+#[tokio::test]
+async fn other_kinds_are_not_supported_to_start() {
+    let e = env();
+    let lab = e.engine.create_lab("", "q").await.unwrap();
+    let n = e
+        .engine
+        .add_node(&lab, r#"{"name":"vm","template":"linux","type":"qemu"}"#)
+        .await
+        .unwrap();
+    assert!(matches!(
+        e.engine.start_node(&lab, n).await,
+        Err(EngineError::NotSupported(_))
+    ));
+    assert!(e.host.ops().is_empty());
+}
+
+#[tokio::test]
+async fn hot_attach_detach_and_metrics() {
+    let e = env();
+    let lab = e.engine.create_lab("", "hot").await.unwrap();
+    let a = e.engine.add_node(&lab, HOST).await.unwrap();
+    let net = e
+        .engine
+        .add_network(&lab, r#"{"name":"lan"}"#)
+        .await
+        .unwrap();
+    e.engine.start_node(&lab, a).await.unwrap();
+    e.host.clear();
+    let link = e
+        .engine
+        .add_link(
+            &lab,
+            &format!(
+                r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"network_id":{net}}}}}"#
+            ),
+        )
+        .await
+        .unwrap();
+    let key = LabKey::of(&lab);
+    let veth = key.veth_name(a, 0).unwrap();
+    assert!(
+        e.host
+            .ops()
+            .iter()
+            .any(|o| o.starts_with(&format!("plug 4242 {veth}"))),
+        "{:?}",
+        e.host.ops()
+    );
+    let m = nova_ve_labd::engine::specs::metrics(20, 5, 1.0, 1000).unwrap();
+    e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
+    assert!(e.host.ops().contains(&format!("netem {veth} 20000")));
+    e.engine.delete_link(&lab, &link).await.unwrap();
+    assert!(e.host.ops().contains(&format!("delete {veth}")));
+    assert!(
+        e.engine.node_view(&lab, a).unwrap().interfaces[0]
+            .host_ifname
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_unit_that_goes_away_marks_the_node_stopped() {
+    let e = env();
+    let (lab, a, _, _) = two_hosts_linked(&e).await;
+    e.engine.start_node(&lab, a).await.unwrap();
+    let unit = LabKey::of(&lab).unit_name(a);
+    e.host.0.units.lock().unwrap().clear();
+    e.engine.unit_changed(&unit, "").await;
+    assert_eq!(
+        e.engine.node_view(&lab, a).unwrap().state,
+        NodeState::Stopped
+    );
+}
+
+#[tokio::test]
+async fn restart_re_derives_state_and_fixes_drift() {
+    let e = env();
+    let (lab, a, b, _) = two_hosts_linked(&e).await;
+    e.engine.start_all(&lab).await.unwrap();
+    let key = LabKey::of(&lab);
+    // Drift while labd is down: b lost its veth; an orphan unit and interface appeared.
+    e.host
+        .0
+        .ifaces
+        .lock()
+        .unwrap()
+        .retain(|i| i.name != key.veth_name(b, 0).unwrap());
+    e.host.0.units.lock().unwrap().push(UnitInfo {
+        unit: "nova-node-gone-1.scope".into(),
+        active_state: "active".into(),
+        pid: 7,
+    });
+    e.host.0.ifaces.lock().unwrap().push(HostInterface {
+        name: "nvabcdefv1e0".into(),
+        kind: "veth".into(),
+        master: String::new(),
+    });
+    let Env {
+        dir,
+        host,
+        engine,
+        rx,
+    } = e;
+    drop((engine, rx));
+    host.clear();
+    let e = engine_on(dir, host);
+    let rep = e.engine.reconcile().await;
+    assert_eq!(rep.adopted.len(), 2, "{rep:?}");
+    assert_eq!(
+        rep.orphan_units_stopped,
+        vec!["nova-node-gone-1.scope".to_string()]
+    );
+    assert_eq!(rep.replugged, vec![key.veth_name(b, 0).unwrap()]);
+    assert_eq!(
+        rep.orphan_interfaces_deleted,
+        vec!["nvabcdefv1e0".to_string()]
+    );
+    for n in [a, b] {
+        assert_eq!(
+            e.engine.node_view(&lab, n).unwrap().state,
+            NodeState::Running
+        );
+    }
+    assert!(
+        !e.host.ops().iter().any(|o| o.starts_with("launch")),
+        "no duplicate nodes"
+    );
+}
+
+#[tokio::test]
+async fn events_are_versioned_and_sequenced() {
+    let mut e = env();
+    let (lab, a, _, _) = two_hosts_linked(&e).await;
+    e.engine.start_node(&lab, a).await.unwrap();
+    let mut last = 0;
+    let mut kinds = Vec::new();
+    while let Ok(ev) = e.rx.try_recv() {
+        assert_eq!(ev.lab_id, lab);
+        assert!(ev.seq > last, "seq increases");
+        last = ev.seq;
+        assert_eq!(ev.payload["v"], 1);
+        kinds.push(ev.kind);
+    }
+    for k in [
+        "lab_created",
+        "node_created",
+        "network_created",
+        "link_created",
+        "node_state",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+}
