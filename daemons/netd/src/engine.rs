@@ -672,7 +672,13 @@ impl NetEngine {
         )));
         let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewQueueDiscipline(tc));
         req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-        self.request_ack(req, "set netem").await
+        match self.request_ack(req, "set netem").await {
+            // The kernel answers ENOENT for a qdisc kind it does not have.
+            Err(NetdError::NotFound(_)) => Err(NetdError::NotSupported(
+                "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / sch_netem)".into(),
+            )),
+            other => other,
+        }
     }
 
     /// Deletes a root netem qdisc; Ok(false) when there was none.
