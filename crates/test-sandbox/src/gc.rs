@@ -134,6 +134,46 @@ pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
     }
 }
 
+/// See [`crate::leftovers`].
+pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(base).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.join("owner").is_file() {
+            out.push(format!("state dir {}", path.display()));
+        }
+    }
+    for top in hierarchies() {
+        for entry in fs::read_dir(&top).into_iter().flatten().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("nova-sandbox-")
+            {
+                out.push(format!("cgroup {}", entry.path().display()));
+            }
+        }
+    }
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let cgroup = fs::read_to_string(entry.path().join("cgroup")).unwrap_or_default();
+        // A zombie is dead already; its reaper (the host's init) collects it.
+        let zombie =
+            Pid::from_raw(pid.parse().unwrap_or(0)).is_none_or(|p| !crate::launcher::alive(p));
+        if cgroup.contains("/nova-sandbox-") && !zombie {
+            let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            out.push(format!("process {pid} ({})", comm.trim()));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

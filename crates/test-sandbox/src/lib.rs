@@ -91,3 +91,9 @@ pub fn collect_stale() -> Result<(), Error> {
     gc::collect_stale(&paths::state_base()?);
     Ok(())
 }
+
+/// Every sandbox state dir, cgroup and process that exists now (one line each). Empty when no
+/// sandbox is running and none left anything behind; `make test` checks this at the end.
+pub fn leftovers() -> Result<Vec<String>, Error> {
+    gc::leftovers(&paths::state_base()?)
+}

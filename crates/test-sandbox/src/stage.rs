@@ -168,9 +168,37 @@ fn stage_project_files(state: &Path, repo: &Path) -> Result<(), Error> {
         &upper.join("usr/share/polkit-1/actions"),
     )?;
     copy_all(&polkit, &["rules"], &upper.join("etc/polkit-1/rules.d"))?;
-    // Service state dirs the units expect; private to this sandbox.
-    mkdir(&upper.join("var/lib/nova-ve"))?;
-    mkdir(&upper.join("etc/nova-ve"))
+    // Service state and config dirs the units expect; private to this sandbox even when the
+    // host has an installed nova-ve (opaque: the host's content does not show through).
+    for dir in PRIVATE_DIRS {
+        mkdir_opaque(&upper.join(dir))?;
+    }
+    Ok(())
+}
+
+/// Directories (below the overlaid /etc, /usr, /var/lib) that hide the host's copy entirely.
+pub const PRIVATE_DIRS: &[&str] = &["var/lib/nova-ve", "etc/nova-ve", "usr/libexec/nova-ve"];
+
+/// Creates `dir` in an overlay upper dir, marked opaque so the lower dir's entries stay hidden.
+fn mkdir_opaque(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::ffi::OsStrExt;
+    mkdir(dir)?;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| Error::Config(format!("NUL in path {}", dir.display())))?;
+    // SAFETY: NUL-terminated path and name, value pointer and length of a live slice.
+    let rc = unsafe {
+        libc::setxattr(
+            path.as_ptr(),
+            c"trusted.overlay.opaque".as_ptr(),
+            b"y".as_ptr().cast(),
+            1,
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(Error::io(dir, std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 fn stage_binaries(dest: &Path, bins: &Path) -> Result<(), Error> {
@@ -300,6 +328,42 @@ mod tests {
         ] {
             assert!(overlay_relative(Path::new(bad)).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn private_dirs_are_opaque_in_the_upper_dir() {
+        let base = crate::paths::state_base()
+            .unwrap()
+            .join(format!("unit-{}", std::process::id()));
+        let plan = StagePlan {
+            repo_root: crate::paths::repo_root(),
+            ..StagePlan::default()
+        };
+        std::fs::create_dir_all(&base).unwrap();
+        let result = stage(&base, &plan);
+        let opaque: Vec<bool> = PRIVATE_DIRS
+            .iter()
+            .map(|d| xattr_is_y(&base.join("upper").join(d)))
+            .collect();
+        std::fs::remove_dir_all(&base).unwrap();
+        result.unwrap();
+        assert_eq!(opaque, vec![true; PRIVATE_DIRS.len()]);
+    }
+
+    fn xattr_is_y(p: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        let mut buf = [0u8; 4];
+        // SAFETY: valid C strings and a buffer of the given length.
+        let n = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"trusted.overlay.opaque".as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        n == 1 && buf[0] == b'y'
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! nova-sandbox enter NAME [--user U]         interactive shell inside a held sandbox
 //! nova-sandbox stop NAME                     tear a held sandbox down
 //! nova-sandbox list                          held sandboxes
+//! nova-sandbox leftovers                     remove what dead test processes left; fail if
+//!                                            any sandbox state dir, cgroup or process remains
 //! ```
 
 use std::fs;
@@ -21,7 +23,8 @@ const USAGE: &str = "usage: nova-sandbox shell [--host-net]
        nova-sandbox run NAME [--user USER] -- CMD [ARGS...]
        nova-sandbox enter NAME [--user USER]
        nova-sandbox stop NAME
-       nova-sandbox list";
+       nova-sandbox list
+       nova-sandbox leftovers";
 
 fn main() -> ExitCode {
     match real_main() {
@@ -46,6 +49,7 @@ fn real_main() -> Result<ExitCode> {
         "enter" => enter(rest),
         "stop" => stop(rest.first().context(USAGE)?),
         "list" => list(),
+        "leftovers" => leftovers(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -241,6 +245,19 @@ fn list() -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn leftovers() -> Result<ExitCode> {
+    nova_test_sandbox::collect_stale()?;
+    let report = nova_test_sandbox::leftovers()?;
+    if report.is_empty() {
+        println!("nova-sandbox: no sandbox leftovers");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for item in &report {
+        println!("leftover: {item}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {
