@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 pub use crate::serde_util::LooseBool;
 use crate::serde_util::{
     f64_lenient, i64_lenient, opt_string_lenient, opt_u32_lenient, string_enum, u32_lenient,
-    u64_lenient,
+    u64_lenient, unique_keys,
 };
 
 /// Unknown fields of an object, kept in their original order.
@@ -42,10 +42,10 @@ pub struct Lab {
     #[serde(default)]
     pub viewport: Viewport,
     /// Nodes by id (the key is the id as a decimal string).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub nodes: IndexMap<String, Node>,
     /// Networks by id (the key is the id as a decimal string).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub networks: IndexMap<String, Network>,
     /// Connectivity: authoritative.
     #[serde(default)]

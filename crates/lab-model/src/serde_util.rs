@@ -221,3 +221,37 @@ macro_rules! string_enum {
 }
 
 pub(crate) use string_enum;
+
+/// Reads an id-keyed object (`nodes`, `networks`), refusing a key that appears
+/// twice: JSON parsers differ on which duplicate wins, so the lab is ambiguous.
+pub(crate) fn unique_keys<'de, D, V>(d: D) -> Result<indexmap::IndexMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Visit<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> de::Visitor<'de> for Visit<V> {
+        type Value = indexmap::IndexMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object keyed by id")
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = indexmap::IndexMap::new();
+            while let Some(key) = access.next_key::<String>()? {
+                if map.contains_key(&key) {
+                    return Err(de::Error::custom(format!(
+                        "id {key:?} appears twice; ids must be unique"
+                    )));
+                }
+                let value = access.next_value()?;
+                map.insert(key, value);
+            }
+            Ok(map)
+        }
+    }
+
+    d.deserialize_map(Visit(std::marker::PhantomData))
+}

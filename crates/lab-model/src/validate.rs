@@ -555,3 +555,153 @@ impl Validator {
         self.range_f(el, "metrics.loss_pct", m.loss_pct, limits::LINK_LOSS_PCT);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{
+        Endpoint, Link, LinkMetrics, Network, NetworkType, Node, NodeInterface, NodeKind,
+    };
+
+    fn valid_lab() -> Lab {
+        let mut lab = Lab::new("lab-1", "Lab one");
+        let mut n = Node::new(3, "r3", NodeKind::Qemu);
+        n.ethernet = 4;
+        lab.add_node(n).unwrap();
+        lab.add_node(Node::new(4, "h4", NodeKind::Linux)).unwrap();
+        lab.add_network(Network::new(1, "lan", NetworkType::LinuxBridge))
+            .unwrap();
+        lab.connect_node_to_network(3, 0, 1).unwrap();
+        lab.connect_node_to_network(4, 0, 1).unwrap();
+        lab
+    }
+
+    fn messages(lab: &Lab) -> Vec<String> {
+        lab.validation_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_lab_passes() {
+        assert_eq!(messages(&valid_lab()), Vec::<String>::new());
+        valid_lab().validate().unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_element() {
+        let mut lab = valid_lab();
+        let n3 = lab.node_mut(3).unwrap();
+        n3.interfaces.push(NodeInterface::new(7, "Gi8"));
+        n3.cpu = 0;
+        n3.ram = 8;
+        n3.name = "bad\u{7}name".into();
+        let h4 = lab.node_mut(4).unwrap();
+        h4.kind = NodeKind::from("vbox");
+        lab.links.push(Link::new(
+            "lnk_001",
+            Endpoint::node(3, 9),
+            Endpoint::network(77),
+        ));
+        lab.links.push(Link::new(
+            "lnk_003",
+            Endpoint::node(4, 0),
+            Endpoint::network(1),
+        ));
+        let mut bad_metrics = Link::new("lnk_004", Endpoint::node(3, 1), Endpoint::network(1));
+        bad_metrics.metrics = Some(LinkMetrics {
+            loss_pct: 150.0,
+            delay_ms: 70_000,
+            ..LinkMetrics::default()
+        });
+        lab.links.push(bad_metrics);
+        lab.links.push(Link::new(
+            "lnk_005",
+            Endpoint::node(3, 2),
+            Endpoint::node(4, 0),
+        ));
+        lab.links.push(Link::new(
+            "lnk_006",
+            Endpoint::network(1),
+            Endpoint::network(1),
+        ));
+        lab.links.push(Link::new(
+            "lnk_007",
+            Endpoint::node(99, 0),
+            Endpoint::network(1),
+        ));
+        let got = messages(&lab);
+        let want = [
+            "node 3: interface index 7 out of range (ethernet=4)",
+            "node 3: cpu 0 out of range (1..=64)",
+            "node 3: ram 8 out of range (16..=1048576)",
+            "node 3: name \"bad\\u{7}name\" contains control characters",
+            "node 4: unknown type \"vbox\"; expected one of qemu, docker, iol, dynamips, linux",
+            "link lnk_001: id is used by more than one link",
+            "link lnk_001: node 3 interface index 9 out of range (ethernet=4)",
+            "link lnk_001: endpoint network 77 does not exist",
+            "link lnk_003: node 4 interface 0 is already connected by link lnk_002; one link per interface",
+            "link lnk_004: metrics.delay_ms 70000 out of range (0..=60000)",
+            "link lnk_004: metrics.loss_pct 150 out of range (0..=100)",
+            "link lnk_005: connects two node interfaces directly",
+            "link lnk_006: both ends are network 1",
+            "link lnk_007: endpoint node 99 does not exist",
+        ];
+        for w in want {
+            assert!(
+                got.iter().any(|g| g.starts_with(w)),
+                "missing {w:?} in {got:#?}"
+            );
+        }
+        let e = lab.validate().unwrap_err();
+        assert_eq!(e.errors().len(), got.len());
+        assert!(
+            e.to_string()
+                .starts_with(&format!("lab is invalid ({} problems)", got.len()))
+        );
+    }
+
+    #[test]
+    fn keys_must_match_ids_and_names_be_unique() {
+        let mut lab = valid_lab();
+        let node = lab.nodes.shift_remove("4").unwrap();
+        lab.nodes.insert("5".into(), node);
+        let mut dup = Network::new(2, "LAN", NetworkType::LinuxBridge);
+        dup.name = "LAN".into();
+        lab.add_network(dup).unwrap();
+        let got = messages(&lab);
+        assert!(
+            got.contains(
+                &"node 5: map key does not match its id 4; keys must equal ids".to_string()
+            ),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|m| m.starts_with("network 2: name \"LAN\" is already used by network 1")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn consoles_are_checked_per_kind_and_names_bounded() {
+        let mut lab = valid_lab();
+        lab.node_mut(4).unwrap().console = ConsoleType::Vnc;
+        lab.node_mut(3).unwrap().name = "x".repeat(65);
+        lab.network_mut(1).unwrap().name = String::new();
+        lab.id = String::new();
+        let got = messages(&lab);
+        assert!(got.iter().any(|m| m.starts_with("node 4: console \"vnc\" is not supported for linux nodes; use one of telnet, serial")), "{got:?}");
+        assert!(got.iter().any(|m| m == "node 3: name \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" is 65 characters long; allowed 1..=64"), "{got:?}");
+        assert!(
+            got.iter()
+                .any(|m| m == "network 1: name \"\" is empty; give it a name"),
+            "{got:?}"
+        );
+        assert!(
+            got.iter().any(|m| m.starts_with("lab: id \"\" is empty")),
+            "{got:?}"
+        );
+    }
+}

@@ -187,4 +187,7 @@ fn malformed_labs_give_clear_errors() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("non-negative integer"), "{e}");
+    let dup = r#"{"schema":2,"id":"x","meta":{"name":"x"},"networks":{"1":{"id":1,"type":"linux_bridge"},"1":{"id":1,"type":"nat_cloud"}}}"#;
+    let e = Lab::from_json(dup).unwrap_err();
+    assert!(e.to_string().contains("id \"1\" appears twice"), "{e}");
 }
