@@ -13,6 +13,9 @@ use nova_import_eveng::manifest::{Action, Manifest};
 use nova_import_eveng::run::{self, Options, Progress};
 use nova_import_eveng::xmltree::Limits;
 
+/// Where a real run writes its manifest unless told otherwise.
+const DEFAULT_MANIFEST: &str = "/var/lib/nova-ve/import-eveng-manifest.json";
+
 /// Exit code: everything done (items needing review included).
 const EXIT_OK: u8 = 0;
 /// Exit code: the run could not be carried out (bad source, manifest not writable, ...).
@@ -52,9 +55,11 @@ struct Cli {
     /// Labs destination (<dir>/<folder>/<lab>.json)
     #[arg(long, default_value = "/var/lib/nova-ve/labs")]
     labs_dir: PathBuf,
-    /// Manifest file (JSON, written atomically; in a dry run it holds the plan)
-    #[arg(long, default_value = "/var/lib/nova-ve/import-eveng-manifest.json")]
-    manifest: PathBuf,
+    /// Manifest file (JSON, written atomically) [default for a real run:
+    /// /var/lib/nova-ve/import-eveng-manifest.json; a dry run writes one (the plan)
+    /// only when this is given]
+    #[arg(long)]
+    manifest: Option<PathBuf>,
     /// Plan only: read the source, write nothing but the manifest. Needs no root.
     #[arg(long)]
     dry_run: bool,
@@ -140,7 +145,7 @@ impl Progress for Bar {
     }
 }
 
-fn print_summary(m: &Manifest, manifest: &std::path::Path) {
+fn print_summary(m: &Manifest, manifest: Option<&std::path::Path>) {
     let s = &m.summary;
     let mode = if m.dry_run {
         "Dry run (nothing written)"
@@ -175,7 +180,12 @@ fn print_summary(m: &Manifest, manifest: &std::path::Path) {
             e.reason.as_deref().unwrap_or("")
         );
     }
-    println!("Manifest: {}", manifest.display());
+    match manifest {
+        Some(p) => println!("Manifest: {}", p.display()),
+        None => {
+            println!("No manifest written (dry run without --manifest; use --json to see the plan)")
+        }
+    }
 }
 
 fn options(cli: &Cli) -> anyhow::Result<Options> {
@@ -202,7 +212,11 @@ fn options(cli: &Cli) -> anyhow::Result<Options> {
         images_dir: cli.dest.clone(),
         templates_dir: cli.templates_dir.clone(),
         labs_dir: cli.labs_dir.clone(),
-        manifest: cli.manifest.clone(),
+        manifest: match (&cli.manifest, cli.dry_run) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => None,
+            (None, false) => Some(PathBuf::from(DEFAULT_MANIFEST)),
+        },
         dry_run: cli.dry_run,
         force: cli.force,
         delete_source: cli.delete_source,
@@ -224,7 +238,7 @@ fn real_main() -> anyhow::Result<u8> {
     if cli.json {
         print!("{}", manifest.to_json());
     } else {
-        print_summary(&manifest, &opts.manifest);
+        print_summary(&manifest, opts.manifest.as_deref());
     }
     Ok(if manifest.summary.failed > 0 {
         EXIT_PARTIAL

@@ -26,8 +26,8 @@ pub struct Options {
     pub templates_dir: PathBuf,
     /// labs destination
     pub labs_dir: PathBuf,
-    /// manifest path
-    pub manifest: PathBuf,
+    /// manifest path (`None`: not written, e.g. an unprivileged dry run)
+    pub manifest: Option<PathBuf>,
     /// plan only
     pub dry_run: bool,
     /// replace differing destinations
@@ -114,8 +114,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> Result<Manifest, RunError
     }
     m.finished_at = now();
     m.summarize();
-    m.write(&opts.manifest, opts.owner)
-        .map_err(RunError::Manifest)?;
+    if let Some(path) = &opts.manifest {
+        m.write(path, opts.owner).map_err(RunError::Manifest)?;
+    }
     Ok(m)
 }
 

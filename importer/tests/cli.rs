@@ -87,5 +87,46 @@ fn summary_is_printed_without_json() {
     assert!(text.contains("Dry run (nothing written)"), "{text}");
     assert!(text.contains("planned:"));
     assert!(text.contains("skipped:") && text.contains("nodash"));
-    assert!(text.contains(&format!("Manifest: {}", w.manifest_path().display())));
+    assert!(
+        text.contains(&format!("Manifest: {}", w.manifest_path().display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn dry_run_needs_no_root_and_no_manifest_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    w.build_eveng_tree();
+    std::fs::set_permissions(w.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = if is_root() {
+        // Drop to `nobody`, as an operator without root would run it.
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let out = cmd
+        .arg("--dry-run")
+        .arg("--source")
+        .arg(w.src())
+        .arg("--dest")
+        .arg(w.images())
+        .arg("--templates-dir")
+        .arg(w.templates())
+        .arg("--labs-dir")
+        .arg(w.labs())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("No manifest written"), "{text}");
+    assert!(text.contains("planned:"));
+    assert!(!w.root().join("dest/images").exists());
 }
