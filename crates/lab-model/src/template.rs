@@ -105,6 +105,41 @@ pub enum LinuxProfile {
     FrrRouter,
 }
 
+impl LinuxProfile {
+    /// Every profile, as written in files.
+    pub const KNOWN: &'static [&'static str] = &["busybox-host", "frr-router"];
+
+    /// The profile as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinuxProfile::BusyboxHost => "busybox-host",
+            LinuxProfile::FrrRouter => "frr-router",
+        }
+    }
+
+    /// Parses a profile name.
+    pub fn parse(s: &str) -> Option<LinuxProfile> {
+        match s {
+            "busybox-host" => Some(LinuxProfile::BusyboxHost),
+            "frr-router" => Some(LinuxProfile::FrrRouter),
+            _ => None,
+        }
+    }
+}
+
+impl Node {
+    /// The program profile a `linux` node names in `extras.profile`:
+    /// `Ok(None)` when it names none (use its template's), `Err` with the raw
+    /// value when it names an unknown one.
+    pub fn linux_profile(&self) -> Result<Option<LinuxProfile>, String> {
+        match self.extras.get("profile") {
+            None => Ok(None),
+            Some(Value::String(s)) => LinuxProfile::parse(s).map(Some).ok_or_else(|| s.clone()),
+            Some(other) => Err(other.to_string()),
+        }
+    }
+}
+
 /// What the runtime can do with a template's nodes, as written in the file.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Capabilities {
@@ -500,7 +535,12 @@ impl Template {
         node.console = self.console();
         node.icon = self.icon_type().icon_file().to_owned();
         node.extras = self.extras.clone();
-        if let Some(m) = self.capabilities().machine {
+        if let Some(profile) = self.profile {
+            // The lab names the program itself, so it still runs if the template goes away.
+            node.extras
+                .insert("profile".into(), Value::from(profile.as_str()));
+        }
+        if let Some(m) = self.capabilities.as_ref().and_then(|c| c.machine.clone()) {
             node.machine_override = Some(m.to_string());
         }
         node.interfaces = interfaces_for(&node, Some(self));

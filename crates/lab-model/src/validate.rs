@@ -125,6 +125,14 @@ pub enum ValidationError {
         /// The console found.
         console: String,
     },
+    /// A `linux` node names a program profile this version does not know.
+    #[error("{element}: extras.profile {value} is unknown; use one of {}", crate::template::LinuxProfile::KNOWN.join(", "))]
+    UnknownProfile {
+        /// The node.
+        element: Element,
+        /// The value found.
+        value: String,
+    },
     /// A number outside its allowed range.
     #[error("{element}: {field} {value} out of range ({min}..={max})")]
     OutOfRange {
@@ -385,6 +393,14 @@ impl Validator {
                 console: node.console.to_string(),
             });
         }
+        if node.kind == NodeKind::Linux
+            && let Err(value) = node.linux_profile()
+        {
+            self.errors.push(ValidationError::UnknownProfile {
+                element: el.clone(),
+                value,
+            });
+        }
         self.range(&el, "cpu", node.cpu.into(), limits::CPU);
         self.range(&el, "ram", node.ram.into(), limits::RAM_MB);
         self.range(&el, "ethernet", node.ethernet.into(), limits::ETHERNET);
@@ -599,6 +615,9 @@ mod tests {
         n3.name = "bad\u{7}name".into();
         let h4 = lab.node_mut(4).unwrap();
         h4.kind = NodeKind::from("vbox");
+        let mut h5 = Node::new(5, "h5", NodeKind::Linux);
+        h5.extras.insert("profile".into(), "sh -c reboot".into());
+        lab.add_node(h5).unwrap();
         lab.links.push(Link::new(
             "lnk_001",
             Endpoint::node(3, 9),
@@ -638,6 +657,7 @@ mod tests {
             "node 3: ram 8 out of range (16..=1048576)",
             "node 3: name \"bad\\u{7}name\" contains control characters",
             "node 4: unknown type \"vbox\"; expected one of qemu, docker, iol, dynamips, linux",
+            "node 5: extras.profile sh -c reboot is unknown; use one of busybox-host, frr-router",
             "link lnk_001: id is used by more than one link",
             "link lnk_001: node 3 interface index 9 out of range (ethernet=4)",
             "link lnk_001: endpoint network 77 does not exist",

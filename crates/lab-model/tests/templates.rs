@@ -112,6 +112,19 @@ fn linux_templates_name_a_profile() {
     assert_eq!(node.interfaces.len(), frr.ethernet() as usize);
     assert_eq!(node.interfaces[1].name, "eth1");
     assert_eq!(node.machine_override, None);
+    assert_eq!(
+        node.linux_profile(),
+        Ok(Some(LinuxProfile::FrrRouter)),
+        "the node names its program"
+    );
+    let pa = set
+        .get(&NodeKind::Qemu, "paloalto")
+        .unwrap()
+        .new_node(4, "fw");
+    assert_eq!(pa.machine_override.as_deref(), Some("q35"));
+    assert_eq!(pa.interfaces[0].name, "mgmt");
+    assert_eq!(pa.icon, "Firewall.png");
+    assert_eq!(pa.linux_profile(), Ok(None));
 }
 
 #[test]
