@@ -48,6 +48,9 @@ pub enum EditError {
         /// The interface.
         index: u32,
     },
+    /// Both ends are the same network.
+    #[error("cannot connect network {0} to itself")]
+    SameNetwork(NetworkId),
     /// A node or network with this id exists already.
     #[error("{what} {id} already exists")]
     DuplicateId {
@@ -257,6 +260,51 @@ impl Lab {
             links: vec![first, second],
             network: Some(net_id),
         })
+    }
+
+    /// Joins two networks with one link (REFERENCE §3.6 accepts network↔network).
+    pub fn connect_networks(&mut self, a: NetworkId, b: NetworkId) -> Result<Connected, EditError> {
+        for n in [a, b] {
+            if self.network(n).is_none() {
+                return Err(EditError::UnknownNetwork(n));
+            }
+        }
+        if a == b {
+            return Err(EditError::SameNetwork(a));
+        }
+        let id = self.next_link_id();
+        self.links.push(Link::new(
+            id.clone(),
+            Endpoint::network(a),
+            Endpoint::network(b),
+        ));
+        Ok(Connected {
+            links: vec![id],
+            network: None,
+        })
+    }
+
+    /// Changes a node's interface count. Shrinking below a connected interface
+    /// is refused; interface entries past the new count are dropped.
+    pub fn set_node_ethernet(&mut self, node: NodeId, ethernet: u32) -> Result<(), EditError> {
+        if self.node(node).is_none() {
+            return Err(EditError::UnknownNode(node));
+        }
+        if let Some((index, link)) = self
+            .links_of_node(node)
+            .flat_map(|l| l.endpoints().map(|e| (e.as_node(), l.id.clone())))
+            .filter_map(|(e, id)| {
+                e.filter(|(n, i)| *n == node && *i >= ethernet)
+                    .map(|(_, i)| (i, id))
+            })
+            .min()
+        {
+            return Err(EditError::InterfaceInUse { node, index, link });
+        }
+        let n = self.node_mut(node).ok_or(EditError::UnknownNode(node))?;
+        n.ethernet = ethernet;
+        n.interfaces.retain(|i| i.index < ethernet);
+        Ok(())
     }
 
     /// Removes a link. An implicit network is the wire of a node↔node
@@ -476,6 +524,47 @@ mod tests {
         );
         lab.validate().unwrap();
         assert_eq!(lab.remove_node(1), Err(EditError::UnknownNode(1)));
+    }
+
+    #[test]
+    fn set_node_ethernet_refuses_to_drop_connected_interfaces() {
+        let mut lab = lab_with_nodes(2, 4);
+        lab.node_mut(1).unwrap().interfaces = (0..4)
+            .map(|i| crate::lab::NodeInterface::new(i, format!("e{i}")))
+            .collect();
+        lab.connect_nodes(1, 2, 2, 0).unwrap();
+        assert!(matches!(
+            lab.set_node_ethernet(1, 2),
+            Err(EditError::InterfaceInUse {
+                node: 1,
+                index: 2,
+                ..
+            })
+        ));
+        assert_eq!(lab.node(1).unwrap().ethernet, 4, "unchanged");
+        lab.set_node_ethernet(1, 3).unwrap();
+        assert_eq!(lab.node(1).unwrap().interfaces.len(), 3);
+        lab.set_node_ethernet(1, 8).unwrap();
+        assert_eq!(lab.node(1).unwrap().ethernet, 8);
+        assert_eq!(lab.set_node_ethernet(9, 1), Err(EditError::UnknownNode(9)));
+        lab.validate().unwrap();
+    }
+
+    #[test]
+    fn networks_can_be_joined() {
+        let mut lab = lab_with_nodes(0, 0);
+        lab.add_network(Network::new(1, "a", NetworkType::LinuxBridge))
+            .unwrap();
+        lab.add_network(Network::new(2, "b", NetworkType::NatCloud))
+            .unwrap();
+        assert_eq!(lab.connect_networks(1, 1), Err(EditError::SameNetwork(1)));
+        assert_eq!(
+            lab.connect_networks(1, 3),
+            Err(EditError::UnknownNetwork(3))
+        );
+        lab.connect_networks(1, 2).unwrap();
+        lab.validate().unwrap();
+        assert_eq!(lab.remove_network(2).unwrap().links.len(), 1);
     }
 
     #[test]

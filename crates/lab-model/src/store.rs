@@ -434,6 +434,17 @@ impl LabStore {
         Ok(out)
     }
 
+    /// Every lab in `folder` and below, sorted by path (links and hidden
+    /// entries are skipped). labd uses this to build its index at start-up.
+    pub fn list_recursive(&self, folder: &FolderPath) -> Result<Vec<LabEntry>, StoreError> {
+        let mut out = self.list(folder)?;
+        for sub in self.list_folders(folder)? {
+            out.extend(self.list_recursive(&sub)?);
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
     /// True if the lab exists.
     pub fn exists(&self, path: &LabPath) -> Result<bool, StoreError> {
         let fd = self.folder_fd(&path.folder)?;

@@ -112,6 +112,19 @@ fn folders_create_list_rename_delete() {
     s.rename_folder(&f("team"), &f("squad")).unwrap();
     assert_eq!(s.read(&p("squad/ospf/area0")).unwrap().meta.name, "area0");
     s.create_folder(&f("other")).unwrap();
+    s.write(&p("top"), &sample_lab("top")).unwrap();
+    let all: Vec<String> = s
+        .list_recursive(&FolderPath::root())
+        .unwrap()
+        .iter()
+        .map(|e| e.path.to_string())
+        .collect();
+    assert_eq!(
+        all,
+        ["top.json", "squad/ospf/area0.json"],
+        "by folder, then name"
+    );
+    s.delete(&p("top")).unwrap();
     assert!(matches!(
         s.rename_folder(&f("squad"), &f("other")),
         Err(StoreError::AlreadyExists { .. })
