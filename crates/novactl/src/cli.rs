@@ -123,7 +123,12 @@ pub enum LabCmd {
         no_wait: bool,
     },
     /// Stop every node of a lab.
-    Stop { lab: String },
+    Stop {
+        lab: String,
+        /// Return at once instead of waiting until every node is stopped.
+        #[arg(long)]
+        no_wait: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

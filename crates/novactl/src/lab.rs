@@ -149,17 +149,7 @@ pub async fn lab(d: &Labd<'_>, cmd: LabCmd) -> anyhow::Result<Report> {
         }
         LabCmd::Rename { lab, new_name } => lab_rename(d, &lab, &new_name).await,
         LabCmd::Start { lab, no_wait } => lab_start(d, &lab, no_wait).await,
-        LabCmd::Stop { lab } => {
-            let l = d.find_lab(&lab).await?;
-            let failures = d
-                .lab_proxy(&l)
-                .await?
-                .stop_all()
-                .await
-                .ctx(MANAGE.0, MANAGE.1)?;
-            failures_to_result("stop", &l, &failures)?;
-            Ok(done(format!("stopped lab {}", l.id)))
-        }
+        LabCmd::Stop { lab, no_wait } => lab_stop(d, &lab, no_wait).await,
     }
 }
 
@@ -285,6 +275,7 @@ async fn lab_rename(d: &Labd<'_>, lab: &str, new_name: &str) -> anyhow::Result<R
 }
 
 async fn lab_start(d: &Labd<'_>, lab: &str, no_wait: bool) -> anyhow::Result<Report> {
+    let started = Instant::now();
     let l = d.find_lab(lab).await?;
     let proxy = d.lab_proxy(&l).await?;
     let failures = proxy.start_all().await.ctx(MANAGE.0, MANAGE.1)?;
@@ -292,28 +283,56 @@ async fn lab_start(d: &Labd<'_>, lab: &str, no_wait: bool) -> anyhow::Result<Rep
     if no_wait {
         return Ok(done(format!("starting lab {}", l.id)));
     }
-    let json = d.lab_json(&proxy).await?;
-    let ids: Vec<u32> = resolve::nodes(&json)
-        .into_iter()
-        .map(resolve::id_of)
-        .collect();
-    let started = Instant::now();
-    wait_nodes_running(d, &l.id, &ids, START_TIMEOUT).await?;
-    Ok(done(format!(
-        "lab {} running: {} nodes in {:.2}s",
-        l.id,
-        ids.len(),
-        started.elapsed().as_secs_f64()
-    )))
+    let ids = node_ids(d, &proxy).await?;
+    wait_nodes_state(d, &l.id, &ids, "running", START_TIMEOUT).await?;
+    Ok(timed(
+        format!("lab {} running: {} nodes", l.id, ids.len()),
+        started,
+    ))
 }
 
-/// Waits until every node reports `running`. Node proxies cache their properties and
-/// zbus keeps the cache current from PropertiesChanged, so this loop reads memory, not
-/// the bus.
-pub async fn wait_nodes_running(
+async fn lab_stop(d: &Labd<'_>, lab: &str, no_wait: bool) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let l = d.find_lab(lab).await?;
+    let proxy = d.lab_proxy(&l).await?;
+    let failures = proxy.stop_all().await.ctx(MANAGE.0, MANAGE.1)?;
+    failures_to_result("stop", &l, &failures)?;
+    if no_wait {
+        return Ok(done(format!("stopping lab {}", l.id)));
+    }
+    let ids = node_ids(d, &proxy).await?;
+    wait_nodes_state(d, &l.id, &ids, "stopped", START_TIMEOUT).await?;
+    Ok(timed(
+        format!("lab {} stopped: {} nodes", l.id, ids.len()),
+        started,
+    ))
+}
+
+async fn node_ids(d: &Labd<'_>, proxy: &LabProxy<'_>) -> anyhow::Result<Vec<u32>> {
+    let json = d.lab_json(proxy).await?;
+    Ok(resolve::nodes(&json)
+        .into_iter()
+        .map(resolve::id_of)
+        .collect())
+}
+
+/// A message with the time since `started` (also in the JSON as `seconds`).
+fn timed(msg: String, started: Instant) -> Report {
+    let secs = started.elapsed().as_secs_f64();
+    Report::Message(
+        format!("{msg} in {secs:.2}s"),
+        json!({"ok": true, "message": msg, "seconds": secs}),
+    )
+}
+
+/// Waits until every node reports `want` (`running`: fully wired; `degraded` does not
+/// count). Node proxies cache their properties and zbus keeps the cache current from
+/// PropertiesChanged, so this loop reads memory, not the bus.
+pub async fn wait_nodes_state(
     d: &Labd<'_>,
     lab_id: &str,
     ids: &[u32],
+    want: &str,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let mut proxies = Vec::with_capacity(ids.len());
@@ -325,11 +344,11 @@ pub async fn wait_nodes_running(
         let mut pending = Vec::new();
         for p in &proxies {
             let state = p.state().await.ctx(VIEW.0, VIEW.1)?;
-            if state == "failed" {
+            if state == "failed" && want == "running" {
                 let name = p.name().await.unwrap_or_default();
                 return Err(CtlError::Invalid(format!("node {name} failed to start")).into());
             }
-            if state != "running" {
+            if state != want {
                 pending.push(p.name().await.unwrap_or_default());
             }
         }
@@ -338,7 +357,7 @@ pub async fn wait_nodes_running(
         }
         if Instant::now() > deadline {
             return Err(CtlError::Timeout(format!(
-                "still not running after {}s: {}",
+                "still not {want} after {}s: {}",
                 timeout.as_secs(),
                 pending.join(", ")
             ))
