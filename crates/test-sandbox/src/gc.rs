@@ -80,6 +80,8 @@ pub fn remove_cgroups(name: &str, failures: &mut Vec<String>) {
         loop {
             match remove_cgroup_tree(&dir) {
                 Ok(()) => break,
+                // Another process collecting the same stale sandbox got there first.
+                Err(_) if !dir.exists() => break,
                 Err(e) if Instant::now() >= deadline => {
                     failures.push(format!("rmdir {}: {e}", dir.display()));
                     break;
@@ -117,6 +119,33 @@ fn remove_cgroup_tree(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Host PIDs of every process in the cgroup subtree `name` (systemd's own hierarchy if mounted,
+/// else the unified one).
+pub fn cgroup_pids(name: &str) -> Vec<u32> {
+    let top = ["systemd", "unified", ""]
+        .iter()
+        .map(|h| Path::new(CGROUP_ROOT).join(h).join(name))
+        .find(|p| p.join("cgroup.procs").exists());
+    let mut pids = Vec::new();
+    if let Some(top) = top {
+        collect_pids(&top, &mut pids);
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+fn collect_pids(dir: &Path, pids: &mut Vec<u32>) {
+    if let Ok(procs) = fs::read_to_string(dir.join("cgroup.procs")) {
+        pids.extend(procs.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+    }
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_pids(&entry.path(), pids);
+        }
+    }
+}
+
 /// Removes a state dir, but only one that carries the sandbox marker.
 pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
     if !dir.exists() {
@@ -129,7 +158,9 @@ pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
         ));
         return;
     }
-    if let Err(e) = fs::remove_dir_all(dir) {
+    if let Err(e) = fs::remove_dir_all(dir)
+        && dir.exists()
+    {
         failures.push(format!("remove {}: {e}", dir.display()));
     }
 }

@@ -25,6 +25,9 @@ pub fn dispatch(fns: &[(&str, InsideFn)]) {
     let Ok(name) = std::env::var(ENV_CALL) else {
         return;
     };
+    // SAFETY: constructors run before main, while this is the only thread. Removed so that
+    // processes the function starts do not inherit it.
+    unsafe { std::env::remove_var(ENV_CALL) };
     let Some((_, f)) = fns.iter().find(|(n, _)| *n == name) else {
         let known: Vec<&str> = fns.iter().map(|(n, _)| *n).collect();
         eprintln!("no inside function {name:?} in this binary (known: {known:?})");

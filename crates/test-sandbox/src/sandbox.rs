@@ -218,6 +218,12 @@ impl Sandbox {
         &self.cgroup
     }
 
+    /// Host PIDs of the processes systemd manages in this sandbox (PID 1, services, scopes);
+    /// commands run through `run`/`call` are not among them.
+    pub fn host_pids(&self) -> Vec<u32> {
+        crate::gc::cgroup_pids(&self.cgroup)
+    }
+
     /// Whether the sandbox shares the host's network namespace.
     pub fn host_network(&self) -> bool {
         self.host_network

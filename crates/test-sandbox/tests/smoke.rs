@@ -371,16 +371,21 @@ fn links_made_inside_are_invisible_outside_and_gone_after_teardown() {
     assert!(!host.contains(&bridge.to_string()) && !host.contains(&tap.to_string()));
 
     let pid1 = sb.pid1();
+    let pids = sb.host_pids();
+    assert!(pids.len() >= 4, "systemd, journald, dbus, polkit: {pids:?}");
+    assert!(pids.contains(&pid1));
     let state = sb.state_dir().to_path_buf();
     let cgroup = sb.cgroup_name().to_string();
     drop(sb);
 
     let host = host_link_names();
     assert!(!host.contains(&bridge.to_string()) && !host.contains(&tap.to_string()));
-    assert!(
-        !Path::new(&format!("/proc/{pid1}")).exists(),
-        "PID 1 survived"
-    );
+    for pid in pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "{pid} survived"
+        );
+    }
     assert!(!state.exists(), "state dir left: {}", state.display());
     for h in ["systemd", "unified", "memory", "pids"] {
         let dir = Path::new("/sys/fs/cgroup").join(h).join(&cgroup);

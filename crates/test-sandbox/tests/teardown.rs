@@ -34,7 +34,19 @@ fn report(sb: &Sandbox) {
     );
 }
 
-inside_fns!(boot_then_panic, boot_then_hang);
+/// Uses the per-process shared sandbox twice, reports it, and returns: the process exits with it.
+fn use_shared_then_exit(_args: &[String]) -> InsideResult {
+    let first = Sandbox::shared();
+    let second = Sandbox::shared();
+    if first.pid1() != second.pid1() {
+        return Err("Sandbox::shared() booted twice".into());
+    }
+    first.run_ok(&["systemctl", "is-active", "polkit.service"])?;
+    report(first);
+    Ok(String::new())
+}
+
+inside_fns!(boot_then_panic, boot_then_hang, use_shared_then_exit);
 
 /// Runs this test binary on the host with one of the functions above.
 fn spawn_child(name: &str) -> (Child, Remains) {
@@ -112,6 +124,14 @@ fn a_panicking_test_leaves_nothing_behind() {
     assert_eq!(status.code(), Some(101), "the child should have panicked");
     remains.assert_all_gone();
     assert!(!host_has_link("nsbpanic0"));
+}
+
+#[test]
+fn the_shared_sandbox_is_torn_down_when_its_process_exits() {
+    let (mut child, remains) = spawn_child("use_shared_then_exit");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    remains.assert_all_gone();
 }
 
 #[test]

@@ -66,9 +66,9 @@ fn take_flag(args: Vec<String>, flag: &str) -> (bool, Vec<String>) {
 fn boot_sandbox(host_net: bool) -> Result<Sandbox> {
     let sb = Sandbox::builder().host_network(host_net).boot()?;
     eprintln!(
-        "nova-sandbox: booted {} in {:.0?} (PID 1 = host pid {}, state {})",
+        "nova-sandbox: booted {} in {} ms (PID 1 = host pid {}, state {})",
         sb.id(),
-        sb.boot_time(),
+        sb.boot_time().as_millis(),
         sb.pid1(),
         sb.state_dir().display()
     );
