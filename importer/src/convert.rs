@@ -333,6 +333,11 @@ impl Ctx<'_> {
         }
         if n.kind == "vpcs" {
             x.insert("eveng_type".into(), json!("vpcs"));
+            // A VPCS is a plain host: nova-ve's busybox host profile.
+            x.insert(
+                "profile".into(),
+                json!(nova_lab_model::LinuxProfile::BusyboxHost.as_str()),
+            );
         }
         if let Some(v) = n.e0dhcp.as_deref() {
             x.insert("e0dhcp".into(), json!(v == "1"));

@@ -122,6 +122,10 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     let vpc = lab.node(1).unwrap();
     assert_eq!(vpc.kind, NodeKind::Linux);
     assert_eq!(vpc.extras["eveng_type"], "vpcs");
+    assert_eq!(
+        vpc.linux_profile(),
+        Ok(Some(nova_lab_model::LinuxProfile::BusyboxHost))
+    );
     let r1 = lab.node(2).unwrap();
     assert_eq!(
         (r1.kind.clone(), r1.template.as_str(), r1.image.as_str()),
