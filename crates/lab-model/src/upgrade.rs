@@ -411,3 +411,84 @@ impl LinkBuilder {
         obj.insert("links".into(), Value::Array(self.links));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Lab;
+
+    const V1: &str = r#"{
+      "id": "x", "meta": {"name": "x"},
+      "nodes": {
+        "1": {"id": 1, "name": "a", "type": "qemu", "ethernet": 1,
+              "interfaces": [{"name": "Gi1", "network_id": 0}, {"name": "Gi2", "network_id": 5}]},
+        "2": {"id": 2, "name": "b", "type": "iol", "ethernet": 2,
+              "interfaces": [{"name": "e0/0", "network_id": 0}, {"name": "e0/1", "network_id": 9}]}
+      },
+      "networks": {"5": {"id": 5, "name": "lan", "type": "bridge", "count": 1, "visibility": 1}},
+      "topology": [
+        {"source": "node1", "source_interfaceId": 0, "destination": "node2", "destination_interfaceId": 0,
+         "source_delay": 20, "source_loss": 1},
+        {"source": "node2", "source_interfaceId": 1, "destination": "network5", "network_id": 5},
+        {"source": "network5", "destination": "network5"}
+      ]
+    }"#;
+
+    #[test]
+    fn node_pairs_without_a_network_get_an_implicit_one_and_problems_are_reported() {
+        let (lab, report) = Lab::from_json_upgrading(V1).unwrap();
+        let report = report.unwrap();
+        assert_eq!(report.networks_created, 1);
+        let implicit = lab.network(6).expect("new network after the largest id");
+        assert!(implicit.implicit && !implicit.is_visible());
+        assert_eq!(
+            lab.link_on_interface(1, 0).unwrap().to.as_network(),
+            Some(6)
+        );
+        assert_eq!(
+            lab.link_on_interface(2, 0).unwrap().to.as_network(),
+            Some(6)
+        );
+        let m = lab
+            .link_on_interface(1, 0)
+            .unwrap()
+            .metrics
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (m.delay_ms, m.loss_pct),
+            (20, 1.0),
+            "metrics come from source_*"
+        );
+        // The interface list was longer than `ethernet`; ethernet grows to fit.
+        assert_eq!(lab.node(1).unwrap().ethernet, 2);
+        assert_eq!(
+            lab.link_on_interface(1, 1).unwrap().to.as_network(),
+            Some(5),
+            "interface-only attachment kept"
+        );
+        // node 2 eth1: topology says network 5, the interface says 9 (missing).
+        assert_eq!(
+            lab.link_on_interface(2, 1).unwrap().to.as_network(),
+            Some(5)
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("attached to network 5 and network 9")),
+            "{:?}",
+            report.warnings
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("no node interface end")),
+            "{:?}",
+            report.warnings
+        );
+        assert_eq!(report.links_from_topology, 3);
+        assert_eq!(report.links_from_interfaces, 1);
+        lab.validate().unwrap();
+    }
+}
