@@ -131,6 +131,16 @@ fn templates_map_field_by_field() {
 
     let m = w.manifest();
     assert_eq!(entry(&m, "broken.yml")["action"], "skipped");
+    // A YAML alias bomb is refused by the parser's repetition limit, quickly.
+    let bomb = entry(&m, "bomb.yml");
+    assert_eq!(bomb["action"], "skipped");
+    assert!(
+        bomb["reason"]
+            .as_str()
+            .unwrap()
+            .contains("repetition limit"),
+        "{bomb}"
+    );
     let cat_review = entry(&m, "cat9kv.yml")["review"].to_string();
     assert!(
         cat_review.contains("-netdev") && cat_review.contains("-drive"),
