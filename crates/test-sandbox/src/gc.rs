@@ -92,18 +92,18 @@ pub fn remove_cgroups(name: &str, failures: &mut Vec<String>) {
     }
 }
 
+/// Mount points of every cgroup hierarchy (the same list init.sh joins).
 fn hierarchies() -> Vec<std::path::PathBuf> {
-    let mut out = vec![Path::new(CGROUP_ROOT).to_path_buf()];
-    if let Ok(entries) = fs::read_dir(CGROUP_ROOT) {
-        out.extend(
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.join("cgroup.procs").exists()),
-        );
-    }
-    out.retain(|p| p.join("cgroup.procs").exists());
-    out
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (target, fstype) = (f.nth(1)?, f.next()?);
+            matches!(fstype, "cgroup" | "cgroup2").then(|| std::path::PathBuf::from(target))
+        })
+        .filter(|p| p.starts_with(CGROUP_ROOT))
+        .collect()
 }
 
 /// Cgroup dirs can only be removed with rmdir, children first (their files are virtual).

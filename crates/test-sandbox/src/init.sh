@@ -22,15 +22,14 @@ die() {
 # Own mount propagation: nothing mounted here may reach the host.
 mount --make-rprivate /
 
-# Own cgroup in every hierarchy systemd uses, so several sandboxes never share a cgroup root.
-# (cpuset is skipped: joining a v1 cpuset child needs cpus/mems set, and systemd does not use it.)
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-  h=${h%/}
-  [[ -e $h/cgroup.procs ]] || continue
+# Own cgroup in every mounted hierarchy (v1 controllers + name=systemd + unified, or the single
+# v2 one), so several sandboxes never share a cgroup root. cpuset is skipped: joining a v1 cpuset
+# child needs cpus/mems set, and systemd does not use it.
+while read -r h; do
   [[ $h == */cpuset ]] && continue
   mkdir -p "$h/$cgname"
   echo $$ >"$h/$cgname/cgroup.procs"
-done
+done < <(findmnt -n -l -o TARGET -t cgroup,cgroup2)
 
 # Private /run (journald, dbus socket, systemd state) and /tmp (stock units may clean /tmp).
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
@@ -51,9 +50,13 @@ if [[ -d /var/log/journal ]]; then
 fi
 
 # A private /dev/net/tun that unprivileged users may open (QEMU TAPs), the host's stays as it is.
-mkdir -p /dev/net 2>/dev/null || true
-mount -t tmpfs -o mode=0755,size=64k tmpfs /dev/net
-mknod -m 0666 /dev/net/tun c 10 200
+# (/dev is the host's devtmpfs: without /dev/net the host has no tun driver, and we create nothing.)
+if [[ -d /dev/net ]]; then
+  mount -t tmpfs -o mode=0755,size=64k tmpfs /dev/net
+  mknod -m 0666 /dev/net/tun c 10 200
+else
+  echo "nova-sandbox init: no /dev/net on the host (tun module not loaded?): no TAP support" >&2
+fi
 
 hostname nova-sandbox
 if [[ ${NOVA_SB_HOSTNET:-0} != 1 ]]; then
@@ -72,4 +75,5 @@ exec env -i container=nova \
   SYSTEMD_UNIT_PATH="$state/mask:$state/units:/lib/systemd/system" \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 \
-  /lib/systemd/systemd --system --unit=nova-sandbox.target --log-target=console --show-status=no
+  /lib/systemd/systemd --system --unit=nova-sandbox.target --show-status=no \
+  --log-target=journal

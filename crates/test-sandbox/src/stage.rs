@@ -125,6 +125,10 @@ fn stage_units(state: &Path, plan: &StagePlan) -> Result<(), Error> {
     )? {
         copy_into(&src, &units)?;
     }
+    for dropins in unit_dropin_dirs(&repo_units)? {
+        let name = dropins.file_name().unwrap_or_default();
+        copy_all(&dropins, &["conf"], &units.join(name))?;
+    }
     for src in &plan.extra_units {
         copy_into(src, &units)?;
     }
@@ -140,6 +144,26 @@ fn stage_units(state: &Path, plan: &StagePlan) -> Result<(), Error> {
         &["conf"],
         &state.join("tmpfiles.d"),
     )
+}
+
+/// `units/<unit>.d/` drop-in dirs (not sysusers.d/tmpfiles.d, which are no units).
+fn unit_dropin_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    Ok(entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".d"))
+                .is_some_and(|unit| unit.contains('.'))
+        })
+        .collect())
 }
 
 fn target_unit(wants: &[String]) -> String {
@@ -168,12 +192,36 @@ fn stage_project_files(state: &Path, repo: &Path) -> Result<(), Error> {
         &upper.join("usr/share/polkit-1/actions"),
     )?;
     copy_all(&polkit, &["rules"], &upper.join("etc/polkit-1/rules.d"))?;
+    // journald: volatile, and nothing read from or written to the host's kernel log, console or
+    // terminals. systemd: tests should not wait 90 s for a unit that hangs.
+    write_new(
+        &upper.join("etc/systemd/journald.conf.d/nova-sandbox.conf"),
+        JOURNALD_CONF,
+    )?;
+    write_new(
+        &upper.join("etc/systemd/system.conf.d/nova-sandbox.conf"),
+        SYSTEM_CONF,
+    )?;
+    // systemd sets the hostname from /etc/hostname (in the sandbox's own UTS namespace).
+    write_new(&upper.join("etc/hostname"), "nova-sandbox\n")?;
     // Service state and config dirs the units expect; private to this sandbox even when the
     // host has an installed nova-ve (opaque: the host's content does not show through).
     for dir in PRIVATE_DIRS {
         mkdir_opaque(&upper.join(dir))?;
     }
     Ok(())
+}
+
+const JOURNALD_CONF: &str = "[Journal]\nStorage=volatile\nReadKMsg=no\nForwardToKMsg=no\n\
+ForwardToConsole=no\nForwardToWall=no\nForwardToSyslog=no\n";
+
+const SYSTEM_CONF: &str = "[Manager]\nDefaultTimeoutStartSec=30s\nDefaultTimeoutStopSec=15s\n";
+
+fn write_new(p: &Path, content: &str) -> Result<(), Error> {
+    if let Some(parent) = p.parent() {
+        mkdir(parent)?;
+    }
+    write(p, content)
 }
 
 /// Directories (below the overlaid /etc, /usr, /var/lib) that hide the host's copy entirely.
