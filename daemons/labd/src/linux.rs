@@ -27,6 +27,8 @@ struct LinuxExtras {
     frr_conf: Option<String>,
     #[serde(default)]
     frr_daemons: Vec<String>,
+    /// Copied from the template by the model; must agree with the template (checked).
+    profile: Option<LinuxProfile>,
 }
 
 fn bad(e: impl std::fmt::Display) -> EngineError {
@@ -39,6 +41,9 @@ fn extras(node: &Node) -> Result<LinuxExtras> {
 
 fn profile(node: &Node, templates: &TemplateSet, ex: &LinuxExtras) -> Result<Profile> {
     let tpl = crate::templates::resolve(templates, &node.template, Some(&node.kind))?;
+    if ex.profile.is_some() && ex.profile != tpl.profile {
+        return Err(bad("profile is the template's and cannot be changed"));
+    }
     match tpl.profile {
         Some(LinuxProfile::BusyboxHost) => {
             let gw = ex

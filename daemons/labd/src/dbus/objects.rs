@@ -41,6 +41,7 @@ impl Manager {
         env!("CARGO_PKG_VERSION").to_string()
     }
 
+    #[zbus(out_args("labs"))]
     async fn list_labs(
         &self,
         #[zbus(header)] hdr: Header<'_>,

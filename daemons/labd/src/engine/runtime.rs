@@ -382,6 +382,15 @@ impl LabEngine {
                 return Err(map_host(e));
             }
         }
+        // The kernel removes a veth when its peer's netns goes, but asynchronously: delete the
+        // host ends now so a stopped node leaves nothing behind (and netd forgets them).
+        for (host_if, _) in rt.plugged.values() {
+            if let Err(e) = self.host.delete_interface(host_if).await
+                && !matches!(e, HostError::NotFound(_))
+            {
+                tracing::warn!(LAB_ID = %lab_id, NODE_ID = node_id, IFNAME = %host_if, "not deleted: {e}");
+            }
+        }
         tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node stopped");
         self.set_rt(&h, node_id, NodeRt::default());
         self.gc_bridges(&h, false).await;
@@ -587,6 +596,15 @@ impl LabEngine {
                 .is_some_and(|r| r.unit == unit && r.state.is_active());
         if still {
             tracing::info!(LAB_ID = %h.id, NODE_ID = node, UNIT = %unit, "node unit went away; node stopped");
+            let plugged =
+                h.rt.lock()
+                    .expect("rt")
+                    .get(&node)
+                    .map(|r| r.plugged.clone())
+                    .unwrap_or_default();
+            for (host_if, _) in plugged.values() {
+                let _ = self.host.delete_interface(host_if).await;
+            }
             self.set_rt(&h, node, NodeRt::default());
             self.gc_bridges(&h, false).await;
         }

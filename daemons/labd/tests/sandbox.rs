@@ -1,0 +1,504 @@
+//! labd in a real sandbox (systemd 252, dbus, polkit, netd, linux nodes): the D-Bus contract,
+//! CRUD through busctl, authorization, hostile input, and two busybox nodes that run as scopes,
+//! ping each other, are seen stopped when an administrator stops them, survive a SIGKILL of labd
+//! and leave nothing behind when the lab stops.
+//!
+//! Needs root and the binaries built (`cargo build -p nova-ve-netd -p nova-ve-labd`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nova_dbus::lab::{LabProxy, ManagerProxy};
+use nova_test_sandbox::{InsideResult, Sandbox, block_on, inside_fns};
+
+const DEST: &str = "org.novave.Lab1";
+const ROOT: &str = "/org/novave/Lab1";
+
+// ---- run inside the sandbox (as the user under test): the D-Bus error name, or "ok" --------
+
+fn outcome<T>(r: zbus::Result<T>) -> InsideResult {
+    Ok(match r {
+        Ok(_) => "ok".to_string(),
+        Err(e) => nova_dbus::errors::error_name(&e).unwrap_or_else(|| e.to_string()),
+    })
+}
+
+fn create_lab(a: &[String]) -> InsideResult {
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        outcome(
+            ManagerProxy::new(&conn)
+                .await?
+                .create_lab(arg(a, 0), arg(a, 1))
+                .await,
+        )
+    })
+}
+
+fn import_lab(a: &[String]) -> InsideResult {
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        outcome(
+            ManagerProxy::new(&conn)
+                .await?
+                .import_lab("", arg(a, 0), arg(a, 1))
+                .await,
+        )
+    })
+}
+
+fn list_labs(_: &[String]) -> InsideResult {
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        outcome(ManagerProxy::new(&conn).await?.list_labs().await)
+    })
+}
+
+fn add_node(a: &[String]) -> InsideResult {
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        let lab = LabProxy::builder(&conn).path(arg(a, 0)).build().await?;
+        outcome(lab.add_node(arg(a, 1)).await)
+    })
+}
+
+inside_fns!(create_lab, import_lab, list_labs, add_node);
+
+/// Arguments go prefixed with '=' (the sandbox drops empty arguments); inside fns strip it.
+fn inside(sb: &Sandbox, user: &str, f: &str, args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| format!("={a}")).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    sb.call(user, f, &args)
+        .unwrap_or_else(|e| panic!("{f} as {user}: {e}"))
+}
+
+fn arg(a: &[String], i: usize) -> &str {
+    &a[i][1..]
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn boot() -> Sandbox {
+    let bins = nova_test_sandbox::paths::bin_dir().expect("target dir");
+    for b in ["nova-ve-netd", "nova-ve-labd"] {
+        assert!(
+            bins.join(b).exists(),
+            "{b} not built: run cargo build -p nova-ve-netd -p nova-ve-labd"
+        );
+    }
+    let mut b = Sandbox::builder();
+    if !repo().join("units/nova-ve-netd.service").exists() {
+        b = b.unit(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nova-ve-netd.service"),
+        );
+    }
+    let sb = b.boot().unwrap_or_else(|e| panic!("sandbox: {e}"));
+    sb.run_ok(&["systemctl", "start", "nova-ve-labd.service"])
+        .unwrap_or_else(|e| panic!("start labd: {e}\n{}", sb.journal_tail(80)));
+    sb
+}
+
+fn busctl(sb: &Sandbox, args: &[&str]) -> Result<String, String> {
+    run_as(sb, "root", args)
+}
+
+fn run_as(sb: &Sandbox, user: &str, args: &[&str]) -> Result<String, String> {
+    let mut argv = vec!["busctl", "--system", "--json=short"];
+    argv.extend_from_slice(args);
+    let out = sb.run_as(user, &argv).map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn call(
+    sb: &Sandbox,
+    path: &str,
+    iface: &str,
+    method: &str,
+    sig: &str,
+    args: &[&str],
+) -> Result<serde_json::Value, String> {
+    let mut a = vec!["call", DEST, path, iface, method];
+    if !sig.is_empty() {
+        a.push(sig);
+        a.extend_from_slice(args);
+    }
+    let out = busctl(sb, &a)?;
+    Ok(if out.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&out).expect("busctl json")
+    })
+}
+
+fn manager(
+    sb: &Sandbox,
+    method: &str,
+    sig: &str,
+    args: &[&str],
+) -> Result<serde_json::Value, String> {
+    call(sb, ROOT, "org.novave.Lab1.Manager", method, sig, args)
+}
+
+fn prop(sb: &Sandbox, path: &str, iface: &str, name: &str) -> serde_json::Value {
+    let out = busctl(sb, &["get-property", DEST, path, iface, name]).expect("get-property");
+    serde_json::from_str::<serde_json::Value>(&out).unwrap()["data"].clone()
+}
+
+/// Normalized members of the interfaces in an introspection XML: "method Name in s folder", …
+fn members(xml: &str, only: &[&str]) -> BTreeSet<String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(xml);
+    let (mut out, mut iface, mut member) = (BTreeSet::new(), String::new(), String::new());
+    let attr = |e: &quick_xml::events::BytesStart<'_>, k: &str| {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == k)
+            .map(|a| a.value.to_string())
+            .unwrap_or_default()
+    };
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let name = e.name().as_ref().to_string();
+                match name.as_str() {
+                    "interface" => iface = attr(&e, "name"),
+                    "method" | "signal" if only.contains(&iface.as_str()) => {
+                        member = format!("{iface} {name} {}", attr(&e, "name"));
+                        out.insert(member.clone());
+                    }
+                    "property" if only.contains(&iface.as_str()) => {
+                        out.insert(format!(
+                            "{iface} property {} {} {}",
+                            attr(&e, "name"),
+                            attr(&e, "type"),
+                            attr(&e, "access")
+                        ));
+                    }
+                    "arg" if only.contains(&iface.as_str()) => {
+                        let dir = attr(&e, "direction");
+                        let dir = if dir.is_empty() && member.contains(" signal ") {
+                            "out".into()
+                        } else if dir.is_empty() {
+                            "in".into()
+                        } else {
+                            dir
+                        };
+                        out.insert(format!(
+                            "{member} arg {dir} {} {}",
+                            attr(&e, "type"),
+                            attr(&e, "name")
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => panic!("xml: {e}"),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn contract(file: &str, iface: &str) -> BTreeSet<String> {
+    members(
+        &std::fs::read_to_string(repo().join("dbus-interfaces").join(file)).unwrap(),
+        &[iface],
+    )
+}
+
+fn exported(sb: &Sandbox, path: &str, iface: &str) -> BTreeSet<String> {
+    let xml = sb
+        .run_ok(&[
+            "busctl",
+            "--system",
+            "introspect",
+            "--xml-interface",
+            DEST,
+            path,
+        ])
+        .unwrap();
+    members(&xml, &[iface])
+}
+
+fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t.elapsed()
+}
+
+fn labs_on_disk(sb: &Sandbox) -> String {
+    sb.run_ok(&["sh", "-c", "cd /var/lib/nova-ve/labs && find . | sort"])
+        .unwrap()
+}
+
+#[test]
+fn contract_crud_authorization_and_hostile_input() {
+    let sb = boot();
+    // Exported interfaces match the XML contract.
+    let created = manager(&sb, "CreateLab", "ss", &["", "first"]).unwrap();
+    let lab_path = created["data"][1].as_str().unwrap().to_string();
+    let lab_id = created["data"][0].as_str().unwrap().to_string();
+    let node = call(
+        &sb,
+        &lab_path,
+        "org.novave.Lab1.Lab",
+        "AddNode",
+        "s",
+        &[r#"{"name":"h","template":"host"}"#],
+    )
+    .unwrap();
+    let node_path = node["data"][1].as_str().unwrap().to_string();
+    for (file, iface, path) in [
+        (
+            "org.novave.Lab1.Manager.xml",
+            "org.novave.Lab1.Manager",
+            ROOT,
+        ),
+        (
+            "org.novave.Lab1.Lab.xml",
+            "org.novave.Lab1.Lab",
+            lab_path.as_str(),
+        ),
+        (
+            "org.novave.Lab1.Node.xml",
+            "org.novave.Lab1.Node",
+            node_path.as_str(),
+        ),
+    ] {
+        let (want, got) = (contract(file, iface), exported(&sb, path, iface));
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "{iface}: exported differs from {file}");
+    }
+    // busctl tree shows the lab and its node.
+    let tree = sb
+        .run_ok(&["busctl", "--system", "tree", "--list", DEST])
+        .unwrap();
+    assert!(
+        tree.contains(&lab_path) && tree.contains(&node_path),
+        "{tree}"
+    );
+    // ListLabs, GetJson.
+    let labs = manager(&sb, "ListLabs", "", &[]).unwrap();
+    assert_eq!(labs["data"][0][0][0], lab_id.as_str());
+    let json = call(&sb, &lab_path, "org.novave.Lab1.Lab", "GetJson", "", &[]).unwrap();
+    assert!(json["data"][0].as_str().unwrap().contains("runtime_state"));
+
+    // nobody: AccessDenied for reads and writes, nothing changes.
+    let before = labs_on_disk(&sb);
+    const DENIED: &str = "org.novave.Lab1.Error.AccessDenied";
+    assert_eq!(inside(&sb, "nobody", "create_lab", &["", "x"]), DENIED);
+    assert_eq!(inside(&sb, "nobody", "list_labs", &[]), DENIED);
+    assert_eq!(
+        inside(
+            &sb,
+            "nobody",
+            "add_node",
+            &[&lab_path, r#"{"name":"x","template":"host"}"#]
+        ),
+        DENIED
+    );
+    assert_eq!(inside(&sb, "root", "list_labs", &[]), "ok");
+    assert_eq!(labs_on_disk(&sb), before);
+
+    // Hostile names and JSON: named errors, nothing changes.
+    const INVALID: &str = "org.novave.Lab1.Error.InvalidArgs";
+    for (folder, name) in [
+        ("", "../../etc/passwd"),
+        ("/etc", "x"),
+        ("..", "x"),
+        ("", "a/b"),
+        ("", ""),
+        ("", "x\u{1}"),
+    ] {
+        assert_eq!(
+            inside(&sb, "root", "create_lab", &[folder, name]),
+            INVALID,
+            "{folder:?} {name:?}"
+        );
+    }
+    assert_eq!(
+        inside(&sb, "root", "create_lab", &["", "first"]),
+        "org.novave.Lab1.Error.AlreadyExists"
+    );
+    let dangling = r#"{"schema":2,"id":"x","meta":{"name":"x"},"links":[{"id":"l","from":{"node_id":1,"interface_index":0},"to":{"network_id":9}}]}"#;
+    for json in ["{", "[1]", dangling] {
+        assert_eq!(
+            inside(&sb, "root", "import_lab", &["bad", json]),
+            INVALID,
+            "{json}"
+        );
+    }
+    for spec in [
+        r#"{"name":"x","template":"host","command":"sh"}"#,
+        r#"{"name":"x","template":"host","image":"../../x"}"#,
+    ] {
+        assert_eq!(
+            inside(&sb, "root", "add_node", &[&lab_path, spec]),
+            INVALID,
+            "{spec}"
+        );
+    }
+    assert_eq!(labs_on_disk(&sb), before);
+
+    // Delete removes the objects.
+    manager(&sb, "DeleteLab", "s", &[&lab_id]).unwrap();
+    wait_until("lab object gone", Duration::from_secs(2), || {
+        !sb.run_ok(&["busctl", "--system", "tree", "--list", DEST])
+            .unwrap()
+            .contains(&lab_path)
+    });
+}
+
+const PAIR: &str = r#"{"schema":2,"id":"pair-lab","meta":{"name":"pair"},
+ "nodes":{
+  "1":{"id":1,"name":"h1","type":"linux","template":"host","ethernet":1,"extras":{"addresses":{"eth0":["10.9.0.1/24"]}}},
+  "2":{"id":2,"name":"h2","type":"linux","template":"host","ethernet":1,"extras":{"addresses":{"eth0":["10.9.0.2/24"]}}}},
+ "networks":{"1":{"id":1,"name":"wire","type":"linux_bridge","implicit":true,"visibility":false}},
+ "links":[{"id":"lnk_001","from":{"node_id":1,"interface_index":0},"to":{"network_id":1}},
+          {"id":"lnk_002","from":{"node_id":2,"interface_index":0},"to":{"network_id":1}}]}"#;
+
+fn node_path(n: u32) -> String {
+    nova_dbus::lab::node_path("pair-lab", n)
+}
+
+fn state(sb: &Sandbox, n: u32) -> String {
+    prop(sb, &node_path(n), "org.novave.Lab1.Node", "State")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn pid(sb: &Sandbox, n: u32) -> u64 {
+    prop(sb, &node_path(n), "org.novave.Lab1.Node", "MainPid")
+        .as_u64()
+        .unwrap()
+}
+
+fn ping(sb: &Sandbox, from: u32, to: &str) -> bool {
+    let p = pid(sb, from).to_string();
+    let out = sb
+        .run(&[
+            "nsenter",
+            "-t",
+            &p,
+            "-n",
+            "/bin/busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            to,
+        ])
+        .unwrap();
+    out.status.success()
+}
+
+fn node_units(sb: &Sandbox) -> String {
+    sb.run_ok(&[
+        "systemctl",
+        "list-units",
+        "--all",
+        "--plain",
+        "--no-legend",
+        "nova-node-*",
+    ])
+    .unwrap()
+}
+
+#[test]
+fn linux_nodes_run_ping_survive_labd_and_clean_up() {
+    let sb = boot();
+    let imported = manager(&sb, "ImportLab", "sss", &["", "pair", PAIR]).unwrap();
+    let lab_path = imported["data"][1].as_str().unwrap().to_string();
+    let t = Instant::now();
+    let failed = call(&sb, &lab_path, "org.novave.Lab1.Lab", "StartAll", "", &[]).unwrap();
+    let start_time = t.elapsed();
+    assert_eq!(
+        failed["data"][0],
+        serde_json::json!([]),
+        "{failed}\n{}",
+        sb.journal("nova-ve-labd.service").unwrap()
+    );
+    eprintln!("StartAll of 2 linux nodes: {start_time:?}");
+    for n in [1, 2] {
+        assert_eq!(state(&sb, n), "running");
+        let unit = format!("nova-node-pair_lab-{n}.scope");
+        let status = sb
+            .run_ok(&["systemctl", "status", "--no-pager", &unit])
+            .unwrap();
+        assert!(status.contains("active (running)"), "{status}");
+        assert!(status.contains("nova.slice"), "{status}");
+    }
+    wait_until("ping h1 -> h2", Duration::from_secs(10), || {
+        ping(&sb, 1, "10.9.0.2")
+    });
+
+    // An administrator stops a node: labd shows it stopped within a second, from signals.
+    sb.run_ok(&["systemctl", "stop", "nova-node-pair_lab-2.scope"])
+        .unwrap();
+    let seen = wait_until("node 2 stopped", Duration::from_secs(1), || {
+        state(&sb, 2) == "stopped"
+    });
+    eprintln!("systemctl stop seen by labd after {seen:?}");
+    call(&sb, &node_path(2), "org.novave.Lab1.Node", "Start", "", &[]).unwrap();
+    // From the restarted node: its fresh veth has a new MAC that h1 learns from its ARP request.
+    wait_until("ping again", Duration::from_secs(10), || {
+        ping(&sb, 2, "10.9.0.1")
+    });
+    let pids = (pid(&sb, 1), pid(&sb, 2));
+
+    // SIGKILL labd: nodes keep running in their scopes; a new labd re-derives their state.
+    sb.run_ok(&["systemctl", "kill", "--signal=KILL", "nova-ve-labd.service"])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        node_units(&sb).matches("running").count() >= 2,
+        "{}",
+        node_units(&sb)
+    );
+    sb.run_ok(&["systemctl", "restart", "nova-ve-labd.service"])
+        .unwrap();
+    assert_eq!(
+        (pid(&sb, 1), pid(&sb, 2)),
+        pids,
+        "same processes, no duplicates"
+    );
+    assert_eq!(
+        (state(&sb, 1), state(&sb, 2)),
+        ("running".into(), "running".into())
+    );
+    assert!(ping(&sb, 1, "10.9.0.2"));
+    assert_eq!(node_units(&sb).lines().count(), 2, "{}", node_units(&sb));
+
+    // Stop the lab: no units, interfaces or node processes left.
+    let failed = call(&sb, &lab_path, "org.novave.Lab1.Lab", "StopAll", "", &[]).unwrap();
+    assert_eq!(failed["data"][0], serde_json::json!([]));
+    assert_eq!(node_units(&sb).trim(), "", "units left");
+    let links = sb.run_ok(&["ip", "-o", "link"]).unwrap();
+    assert!(
+        !links.lines().any(|l| l.contains(": nv")),
+        "interfaces left: {links}"
+    );
+    for p in [pids.0, pids.1] {
+        assert!(
+            !Path::new(&format!("/proc/{p}")).exists()
+                || sb
+                    .run(&["kill", "-0", &p.to_string()])
+                    .map(|o| !o.status.success())
+                    .unwrap_or(true),
+            "process {p} left"
+        );
+    }
+}
