@@ -31,6 +31,9 @@ while read -r h; do
   echo $$ >"$h/$cgname/cgroup.procs"
 done < <(findmnt -n -l -o TARGET -t cgroup,cgroup2)
 
+# The state dir must stay visible: the Rust side refuses bases under the paths mounted over below.
+[[ -f $state/init.sh ]] || die "state dir $state not found"
+
 # Private /run (journald, dbus socket, systemd state) and /tmp (stock units may clean /tmp).
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
@@ -44,10 +47,11 @@ for d in etc usr var/lib; do
   [[ $(findmnt -n -o FSTYPE --mountpoint "/$d") == overlay ]] || die "/$d is not the sandbox overlay"
 done
 
-# Journald stays volatile even if the host has /var/log/journal.
-if [[ -d /var/log/journal ]]; then
-  mount -t tmpfs -o mode=0755 tmpfs /var/log/journal
-fi
+# Scratch places units write to (PrivateTmp= dirs in /var/tmp, logs, POSIX shm) are private too:
+# a SIGKILLed sandbox cannot clean up after itself. Journald stays volatile in any case.
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /var/log
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 
 # A private /dev/net/tun that unprivileged users may open (QEMU TAPs), the host's stays as it is.
 # (/dev is the host's devtmpfs: without /dev/net the host has no tun driver, and we create nothing.)

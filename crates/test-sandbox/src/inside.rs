@@ -73,11 +73,15 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 /// Registers functions that [`Sandbox::call`](crate::Sandbox::call) can run inside a sandbox.
 /// Use once per test binary (integration test file), at top level:
 ///
-/// ```ignore
-/// fn whoami(_args: &[String]) -> nova_test_sandbox::InsideResult {
-///     Ok(format!("{}", rustix::process::getuid().as_raw()))
+/// ```no_run
+/// fn my_pid(_args: &[String]) -> nova_test_sandbox::InsideResult {
+///     Ok(std::process::id().to_string())
 /// }
-/// nova_test_sandbox::inside_fns!(whoami);
+/// nova_test_sandbox::inside_fns!(my_pid);
+///
+/// let sb = nova_test_sandbox::Sandbox::boot()?;
+/// let pid_inside = sb.call("nobody", "my_pid", &[])?;
+/// # Ok::<(), nova_test_sandbox::Error>(())
 /// ```
 #[macro_export]
 macro_rules! inside_fns {

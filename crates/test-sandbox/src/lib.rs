@@ -15,7 +15,7 @@
 //! | `polkit/*.policy` | `/usr/share/polkit-1/actions/` |
 //! | `polkit/*.rules` | `/etc/polkit-1/rules.d/` |
 //! | `target/<profile>/{nova-ve-*,novactl}` | `/usr/libexec/nova-ve/` |
-//! | — | private `/var/lib/nova-ve`, `/etc/nova-ve`, `/run`, `/tmp`, `/dev/net/tun` (0666) |
+//! | — | private `/var/lib/nova-ve`, `/etc/nova-ve`, `/run`, `/tmp`, `/var/tmp`, `/var/log`, `/dev/shm`, `/dev/net/tun` (0666) |
 //!
 //! The sandbox shares the host's filesystem, but /etc, /usr and /var/lib are overlays whose
 //! writes land in the sandbox's state dir (under the cargo target dir), and the stock units that

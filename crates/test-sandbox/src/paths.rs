@@ -12,7 +12,13 @@ pub const ENV_BIN_DIR: &str = "NOVA_SANDBOX_BIN_DIR";
 pub const ENV_REPO_ROOT: &str = "NOVA_SANDBOX_REPO_ROOT";
 
 /// Fallback base when no cargo target dir can be found.
-const FALLBACK_STATE_BASE: &str = "/var/tmp/nova-ve-sandbox";
+const FALLBACK_STATE_BASE: &str = "/var/cache/nova-ve-sandbox";
+
+/// Paths the sandbox mounts over (tmpfs or overlay): a state dir below them would be hidden from
+/// the sandbox, or (for overlays) overlap the overlay's lower dir.
+const HIDDEN_INSIDE: &[&str] = &[
+    "/tmp", "/var/tmp", "/var/log", "/run", "/dev", "/etc", "/usr", "/var/lib",
+];
 
 /// The repository root: this crate lives at `<root>/crates/test-sandbox`.
 pub fn repo_root() -> PathBuf {
@@ -67,12 +73,14 @@ pub fn state_base() -> Result<PathBuf, Error> {
     Ok(base)
 }
 
-/// The sandbox mounts a private /tmp and stock units clean /tmp: state must live elsewhere.
+/// The sandbox mounts its own /tmp, /var/tmp, /run, ... (and stock units clean /tmp): state must
+/// live elsewhere.
 fn check_not_tmp(p: &Path) -> Result<(), Error> {
     let abs = std::path::absolute(p).map_err(|e| Error::io(p, e))?;
-    if abs.starts_with("/tmp") || !abs.is_absolute() {
+    if let Some(top) = HIDDEN_INSIDE.iter().find(|top| abs.starts_with(top)) {
         return Err(Error::Config(format!(
-            "sandbox state dir {} must not be under /tmp (set {ENV_STATE_BASE})",
+            "sandbox state dir {} must not be under {top}, which the sandbox mounts over \
+             (set {ENV_STATE_BASE})",
             abs.display()
         )));
     }
@@ -85,8 +93,18 @@ mod tests {
 
     #[test]
     fn tmp_is_refused_as_state_base() {
-        assert!(check_not_tmp(Path::new("/tmp/x")).is_err());
-        assert!(check_not_tmp(Path::new("/var/tmp/x")).is_ok());
+        for bad in [
+            "/tmp/x",
+            "/var/tmp/x",
+            "/run/x",
+            "/var/lib/x",
+            "/etc/x",
+            "/usr/x",
+        ] {
+            assert!(check_not_tmp(Path::new(bad)).is_err(), "{bad}");
+        }
+        assert!(check_not_tmp(Path::new("/var/cache/x")).is_ok());
+        assert!(check_not_tmp(Path::new("/work/target/nova-sandbox")).is_ok());
     }
 
     #[test]

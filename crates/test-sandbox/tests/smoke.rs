@@ -189,6 +189,9 @@ fn only_the_expected_services_run_and_host_touching_units_are_masked() {
     // /tmp, /run and /dev/net inside are the sandbox's own.
     for (path, fstype) in [
         ("/tmp", "tmpfs"),
+        ("/var/tmp", "tmpfs"),
+        ("/var/log", "tmpfs"),
+        ("/dev/shm", "tmpfs"),
         ("/run", "tmpfs"),
         ("/dev/net", "tmpfs"),
         ("/etc", "overlay"),
