@@ -325,11 +325,12 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
             return e;
         }
     };
-    let comps: Vec<String> = folder.components().map(str::to_owned).collect();
-    let dest = comps
-        .iter()
+    let lab_path = nova_lab_model::LabPath::new(folder, name);
+    let dest = lab_path
+        .folder
+        .components()
         .fold(opts.labs_dir.clone(), |p, c| p.join(c))
-        .join(name.file_name());
+        .join(lab_path.name.file_name());
     e.dest = Some(dest.display().to_string());
     let bytes = match read_capped(&src.path, opts.xml_limits.max_bytes) {
         Ok(b) => b,
@@ -340,8 +341,8 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         Err(err) => return skipped(e, err.to_string()),
     };
     let hash = fsutil::sha256_hex(&bytes);
-    let converted = match convert::convert(&parsed, name.as_str(), &convert::uuid_from_hash(&hash))
-    {
+    let fallback_id = convert::uuid_from_hash(&hash);
+    let converted = match convert::convert(&parsed, lab_path.name.as_str(), &fallback_id) {
         Ok(c) => c,
         Err(err) => return failed(e, err.to_string()),
     };
@@ -352,7 +353,68 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         e.action = Action::Planned;
         return e;
     }
-    write_converted(opts, &opts.labs_dir, &comps, &dest, json.as_bytes(), e)
+    match fs::read(&dest) {
+        Ok(existing) if existing == json.as_bytes() => {
+            e.action = Action::Unchanged;
+            return e;
+        }
+        Ok(_) if !opts.force => {
+            return failed(
+                e,
+                format!(
+                    "{} exists with different content; use --force to replace",
+                    dest.display()
+                ),
+            );
+        }
+        _ => {}
+    }
+    match store_lab(opts, &lab_path, &converted.lab) {
+        Ok(()) => e,
+        Err(reason) => failed(e, reason),
+    }
+}
+
+/// Writes a lab through the model's [`nova_lab_model::LabStore`] (validated, atomic,
+/// under the lab's lock, no symlink followed below the root), then gives the lab, its
+/// lock sentinel and its folders to the service user so labd can use them.
+fn store_lab(
+    opts: &Options,
+    path: &nova_lab_model::LabPath,
+    lab: &nova_lab_model::Lab,
+) -> Result<(), String> {
+    use nova_lab_model::{LabStore, StoreError};
+    fsutil::ensure_dir(&opts.labs_dir, &[], opts.owner).map_err(|e| e.to_string())?;
+    let store = LabStore::open(&opts.labs_dir).map_err(|e| e.to_string())?;
+    let mut folder = nova_lab_model::FolderPath::root();
+    let mut created = Vec::new();
+    for comp in path.folder.components() {
+        folder = folder.join(comp).map_err(|e| e.to_string())?;
+        match store.create_folder(&folder) {
+            Ok(()) => created.push(folder.clone()),
+            Err(StoreError::AlreadyExists { .. }) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    store.write(path, lab).map_err(|e| e.to_string())?;
+    let Some(owner) = opts.owner else {
+        return Ok(());
+    };
+    let full = store.full_path(path);
+    let lock = full.with_file_name(format!(".{}.json.lock", path.name.as_str()));
+    let dirs = created.iter().map(|f| {
+        f.components()
+            .fold(store.root().to_path_buf(), |p, c| p.join(c))
+    });
+    for p in dirs.chain([full, lock]) {
+        // lchown: fchownat(AT_SYMLINK_NOFOLLOW); the store refused symlinks already.
+        if let Err(err) = std::os::unix::fs::lchown(&p, Some(owner.uid), Some(owner.gid))
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(format!("{}: {err}", p.display()));
+        }
+    }
+    Ok(())
 }
 
 /// Writes a converted document unless an identical one is there; a different one

@@ -350,3 +350,67 @@ fn existing_different_lab_needs_force() {
     assert_eq!(w.run(&["--only", "labs", "--force"]).status.code(), Some(0));
     load(&w.labs().join("p2p.json"));
 }
+
+#[test]
+fn labs_go_through_the_store_owned_by_the_service_user() {
+    use std::os::unix::fs::MetadataExt;
+    let w = World::new();
+    w.build_eveng_tree();
+    let out = w.run(&["--only", "labs", "--owner", "nobody"]);
+    if !is_root() {
+        assert_ne!(out.status.code(), Some(0), "chown to nobody needs root");
+        return;
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .unwrap()
+        .uid
+        .as_raw();
+    let dir = w.labs().join("Folder A/Sub Folder");
+    for p in [
+        w.labs().join("Folder A"),
+        dir.clone(),
+        dir.join("Full Lab.json"),
+        dir.join(".Full Lab.json.lock"),
+    ] {
+        assert_eq!(
+            fs::symlink_metadata(&p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .uid(),
+            nobody,
+            "{}",
+            p.display()
+        );
+    }
+    // The store (what labd uses) lists and reads it.
+    let store = nova_lab_model::LabStore::open(w.labs()).unwrap();
+    let path = nova_lab_model::LabPath::parse("Folder A/Sub Folder/Full Lab").unwrap();
+    assert_eq!(store.read(&path).unwrap().meta.name, "Full Lab");
+}
+
+#[test]
+fn planted_symlink_in_the_labs_dir_is_refused() {
+    let w = World::new();
+    w.build_eveng_tree();
+    let elsewhere = w.root().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    fs::create_dir_all(w.labs()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, w.labs().join("Folder A")).unwrap();
+    let out = w.run(&["--only", "labs"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+    let e = entry(&w.manifest(), "Full Lab.unl").clone();
+    assert_eq!(e["action"], "failed");
+    assert!(
+        e["reason"].as_str().unwrap().contains("symlink")
+            || e["reason"].as_str().unwrap().contains("link"),
+        "{e}"
+    );
+    assert!(w.labs().join("p2p.json").exists());
+}
