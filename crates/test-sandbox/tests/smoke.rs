@@ -186,7 +186,8 @@ fn only_the_expected_services_run_and_host_touching_units_are_masked() {
         ])
         .unwrap();
     assert_eq!(failed.trim(), "", "failed units");
-    // /tmp, /run and /dev/net inside are the sandbox's own.
+    // /tmp, /run, /dev/net, ... inside are the sandbox's own: the topmost mount there has the
+    // expected type and is another filesystem than the host's.
     for (path, fstype) in [
         ("/tmp", "tmpfs"),
         ("/var/tmp", "tmpfs"),
@@ -201,7 +202,17 @@ fn only_the_expected_services_run_and_host_touching_units_are_masked() {
         let fs = sb
             .run_ok(&["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", path])
             .unwrap();
-        assert_eq!(fs.trim(), fstype, "{path}");
+        assert_eq!(fs.lines().last(), Some(fstype), "{path}");
+        let inside_dev = sb.run_ok(&["stat", "-c", "%d", path]).unwrap();
+        let host = Command::new("stat")
+            .args(["-c", "%d", path])
+            .output()
+            .unwrap();
+        assert_ne!(
+            inside_dev,
+            String::from_utf8_lossy(&host.stdout),
+            "{path} is the host's"
+        );
     }
 }
 
