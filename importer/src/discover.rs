@@ -43,7 +43,9 @@ impl ImageKind {
 pub struct FileJob {
     /// resolved source path (inside the source tree)
     pub src: PathBuf,
-    /// path below the images destination, as checked components
+    /// path below the images destination, as checked components:
+    /// `<kind>/<image folder>/<file>` or `<kind>/<file>` — the layout labd lists
+    /// (`<images>/<kind>/<image>`, image names carry the template key as prefix)
     pub dest_rel: Vec<String>,
     /// size in bytes
     pub size: u64,
@@ -282,7 +284,7 @@ fn qemu_images(w: &mut Walker, dir: &Path, keys: &[String], out: &mut Vec<ImageI
             }
             item.files.push(FileJob {
                 src: f.path,
-                dest_rel: vec!["qemu".into(), key.clone(), folder.name.clone(), f.name],
+                dest_rel: vec!["qemu".into(), folder.name.clone(), f.name],
                 size: f.meta.len(),
                 mode: 0o644,
             });
@@ -310,7 +312,7 @@ fn single_file_item(kind: ImageKind, key: &str, f: Entry, mode: u32) -> ImageIte
         source: f.path.clone(),
         files: vec![FileJob {
             src: f.path,
-            dest_rel: vec![kind.as_str().into(), key.to_owned(), f.name],
+            dest_rel: vec![kind.as_str().into(), f.name],
             size: f.meta.len(),
             mode,
         }],

@@ -46,7 +46,7 @@ struct Cli {
     /// EVE-NG root directory
     #[arg(long, default_value = "/opt/unetlab")]
     source: PathBuf,
-    /// Images destination (<dest>/<kind>/<template>/<image>/...)
+    /// Images destination (<dest>/<kind>/<image>[/<file>])
     #[arg(long, default_value = "/var/lib/nova-ve/images")]
     dest: PathBuf,
     /// Templates destination (<dir>/<type>/<key>.json)

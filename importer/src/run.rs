@@ -180,9 +180,9 @@ fn image_entry(opts: &Options, item: &ImageItem, action: Action) -> Entry {
     e.review = item.review.clone();
     e.bytes = Some(item.files.iter().map(|f| f.size).sum());
     let dest = match item.kind {
+        // A folder image: `<dest>/<kind>/<image>/`.
         ImageKind::Qemu | ImageKind::Docker => item.files.first().map(|f| {
-            let n = if item.kind == ImageKind::Qemu { 3 } else { 2 };
-            f.dest_rel[..n]
+            f.dest_rel[..2]
                 .iter()
                 .fold(opts.images_dir.clone(), |p, c| p.join(c))
         }),

@@ -62,39 +62,39 @@ fn real_run_copies_verifies_and_keeps_sparse_then_second_run_is_a_noop() {
     );
     let m = w.manifest();
 
-    // Layout <dest>/<kind>/<template>/<image>/<disk>, content identical.
+    // Layout <dest>/<kind>/<image>/<disk> (what labd lists), content identical.
     let pairs = [
         (
             "addons/qemu/vios-15.6/virtioa.qcow2",
-            "qemu/vios/vios-15.6/virtioa.qcow2",
+            "qemu/vios-15.6/virtioa.qcow2",
         ),
         (
             "addons/qemu/csr1000vng-17.03.08a/virtioa.qcow2",
-            "qemu/csr1000vng/csr1000vng-17.03.08a/virtioa.qcow2",
+            "qemu/csr1000vng-17.03.08a/virtioa.qcow2",
         ),
         (
             "addons/qemu/bigip-16.1/virtiob.qcow2",
-            "qemu/bigip/bigip-16.1/virtiob.qcow2",
+            "qemu/bigip-16.1/virtiob.qcow2",
         ),
         (
             "addons/qemu/veos-4.29/cdrom.iso",
-            "qemu/veos/veos-4.29/cdrom.iso",
+            "qemu/veos-4.29/cdrom.iso",
         ),
         (
             "addons/qemu/linux-ubuntu-22.04/virtioa.qcow2",
-            "qemu/linux/linux-ubuntu-22.04/virtioa.qcow2",
+            "qemu/linux-ubuntu-22.04/virtioa.qcow2",
         ),
         (
             "addons/qemu/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2",
-            "qemu/vmxvcp/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2",
+            "qemu/vmxvcp-18.2R1.9-domestic-VCP/virtioa.qcow2",
         ),
         (
             "addons/dynamips/c7200-adventerprisek9-mz.152-4.S2.image",
-            "dynamips/c7200/c7200-adventerprisek9-mz.152-4.S2.image",
+            "dynamips/c7200-adventerprisek9-mz.152-4.S2.image",
         ),
         (
             "addons/iol/bin/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin",
-            "iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin",
+            "iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin",
         ),
         ("addons/iol/bin/iourc", "iol/iourc"),
         (
@@ -113,11 +113,11 @@ fn real_run_copies_verifies_and_keeps_sparse_then_second_run_is_a_noop() {
     assert_eq!(e["action"], "copied");
     assert_eq!(
         e["sha256"][0].as_str().unwrap(),
-        sha256_file(&w.images().join("qemu/vios/vios-15.6/virtioa.qcow2"))
+        sha256_file(&w.images().join("qemu/vios-15.6/virtioa.qcow2"))
     );
 
     // Sparse stays sparse: 64 MiB file with 128 KiB of data.
-    let disk = w.images().join("qemu/vios/vios-15.6/virtioa.qcow2");
+    let disk = w.images().join("qemu/vios-15.6/virtioa.qcow2");
     assert_eq!(fs::metadata(&disk).unwrap().len(), 64 * MIB);
     assert!(
         allocated(&disk) <= 4 * MIB,
@@ -133,7 +133,7 @@ fn real_run_copies_verifies_and_keeps_sparse_then_second_run_is_a_noop() {
     assert_eq!(
         fs::metadata(
             w.images()
-                .join("iol/iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin")
+                .join("iol/i86bi_LinuxL2-AdvEnterpriseK9-M_152_May_2018.bin")
         )
         .unwrap()
         .mode()
@@ -177,7 +177,7 @@ fn corrupted_destination_is_detected_and_force_replaces_it() {
     let w = World::new();
     w.build_eveng_tree();
     assert_eq!(w.run(&["--only", "images"]).status.code(), Some(0));
-    let disk = w.images().join("qemu/asav/asav-9.18.1/virtioa.qcow2");
+    let disk = w.images().join("qemu/asav-9.18.1/virtioa.qcow2");
     // Same size, one byte flipped.
     let f = fs::OpenOptions::new().write(true).open(&disk).unwrap();
     std::os::unix::fs::FileExt::write_all_at(&f, b"X", 4 * MIB + 10).unwrap();
@@ -221,7 +221,7 @@ fn one_image_world(size: usize) -> (World, std::path::PathBuf, std::path::PathBu
         .map(|i| ((i * 7 + i / 4096) % 251) as u8 | 1)
         .collect();
     write(&src, &data);
-    let dest = w.images().join("qemu/vios/vios-big/virtioa.qcow2");
+    let dest = w.images().join("qemu/vios-big/virtioa.qcow2");
     (w, src, dest)
 }
 
@@ -349,7 +349,7 @@ fn delete_source_removes_only_verified_sources() {
     w.build_eveng_tree();
     // One image whose destination conflicts: its source must survive.
     write(
-        &w.images().join("qemu/asav/asav-9.18.1/virtioa.qcow2"),
+        &w.images().join("qemu/asav-9.18.1/virtioa.qcow2"),
         b"something else",
     );
     let out = w.run(&["--only", "images", "--delete-source"]);
@@ -358,11 +358,7 @@ fn delete_source_removes_only_verified_sources() {
         !w.src().join("addons/qemu/vios-15.6").exists(),
         "verified source folder removed"
     );
-    assert!(
-        w.images()
-            .join("qemu/vios/vios-15.6/virtioa.qcow2")
-            .exists()
-    );
+    assert!(w.images().join("qemu/vios-15.6/virtioa.qcow2").exists());
     assert!(
         w.src()
             .join("addons/qemu/asav-9.18.1/virtioa.qcow2")
@@ -428,7 +424,7 @@ fn sparse_copy_throughput_1gib() {
     let out = w.run(&["--only", "images"]);
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(out.status.code(), Some(0));
-    let dest = w.images().join("qemu/linux/linux-big/virtioa.qcow2");
+    let dest = w.images().join("qemu/linux-big/virtioa.qcow2");
     assert_eq!(fs::metadata(&dest).unwrap().len(), 1024 * MIB);
     assert!(
         allocated(&dest) < 80 * MIB,

@@ -213,3 +213,32 @@ fn an_unedited_import_is_updated_when_the_source_changes() {
     assert_eq!(read(&w, "qemu/vios.json")["ram"], 1536);
     assert_eq!(entry(&w.manifest(), "vios.yml")["action"], "converted");
 }
+
+#[test]
+fn imported_templates_list_the_imported_images_the_way_labd_does() {
+    // labd lists `<images>/<kind>/<entry>` and keeps entries the template matches.
+    let w = World::new();
+    w.build_eveng_tree();
+    assert_eq!(w.run(&[]).status.code(), Some(0));
+    let mut set = TemplateSet::default();
+    assert!(set.load_dir(&w.templates()).is_empty());
+    let listed = |kind: &NodeKind, key: &str| -> Vec<String> {
+        let t = set.get(kind, key).unwrap();
+        let mut v: Vec<String> = fs::read_dir(w.images().join(kind.as_str()))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.') && t.matches_image(n))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listed(&NodeKind::Qemu, "vios"), vec!["vios-15.6"]);
+    assert_eq!(
+        listed(&NodeKind::Qemu, "vmxvcp"),
+        vec!["vmxvcp-18.2R1.9-domestic-VCP"]
+    );
+    assert_eq!(
+        listed(&NodeKind::Dynamips, "c7200"),
+        vec!["c7200-adventerprisek9-mz.152-4.S2.image"]
+    );
+}
