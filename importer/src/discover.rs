@@ -43,6 +43,9 @@ impl ImageKind {
 pub struct FileJob {
     /// resolved source path (inside the source tree)
     pub src: PathBuf,
+    /// the symlink in the source that led to `src`, if any (`--delete-source`
+    /// removes the link, never the file it points at: that file is its own item)
+    pub link: Option<PathBuf>,
     /// path below the images destination, as checked components:
     /// `<kind>/<image folder>/<file>` or `<kind>/<file>` — the layout labd lists
     /// (`<images>/<kind>/<image>`, image names carry the template key as prefix)
@@ -140,6 +143,8 @@ struct Entry {
     name: String,
     /// resolved path (inside the tree)
     path: PathBuf,
+    /// the symlink itself, when the entry is one
+    link: Option<PathBuf>,
     meta: fs::Metadata,
 }
 
@@ -176,10 +181,10 @@ impl Walker {
             let Ok(lmeta) = fs::symlink_metadata(&raw) else {
                 continue;
             };
-            let (path, meta) = if lmeta.file_type().is_symlink() {
+            let (path, link, meta) = if lmeta.file_type().is_symlink() {
                 match safety::resolve_within(&raw, &self.root) {
                     Ok(p) => match fs::metadata(&p) {
-                        Ok(m) if m.is_file() => (p, m),
+                        Ok(m) if m.is_file() => (p, Some(raw), m),
                         Ok(_) => {
                             self.refuse(category, &raw, "symlink to a directory; not followed");
                             continue;
@@ -195,9 +200,14 @@ impl Walker {
                     }
                 }
             } else {
-                (raw, lmeta)
+                (raw, None, lmeta)
             };
-            out.push(Entry { name, path, meta });
+            out.push(Entry {
+                name,
+                path,
+                link,
+                meta,
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
@@ -284,6 +294,7 @@ fn qemu_images(w: &mut Walker, dir: &Path, keys: &[String], out: &mut Vec<ImageI
             }
             item.files.push(FileJob {
                 src: f.path,
+                link: f.link,
                 dest_rel: vec!["qemu".into(), folder.name.clone(), f.name],
                 size: f.meta.len(),
                 mode: 0o644,
@@ -312,6 +323,7 @@ fn single_file_item(kind: ImageKind, key: &str, f: Entry, mode: u32) -> ImageIte
         source: f.path.clone(),
         files: vec![FileJob {
             src: f.path,
+            link: f.link,
             dest_rel: vec![kind.as_str().into(), f.name],
             size: f.meta.len(),
             mode,
@@ -350,6 +362,7 @@ fn iol_images(w: &mut Walker, dir: &Path, out: &mut Vec<ImageItem>) {
                 source: f.path.clone(),
                 files: vec![FileJob {
                     src: f.path,
+                    link: f.link,
                     dest_rel: vec!["iol".into(), "iourc".into()],
                     size: f.meta.len(),
                     mode: 0o600,
@@ -409,6 +422,7 @@ fn walk_context(
                 };
             files.push(FileJob {
                 src: e.path,
+                link: e.link,
                 dest_rel: r,
                 size: e.meta.len(),
                 mode,

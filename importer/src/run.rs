@@ -281,11 +281,11 @@ fn failed(mut e: Entry, reason: String) -> Entry {
 /// only gets here after that), then its folder when it became empty.
 fn delete_sources(item: &ImageItem, e: &mut Entry) {
     for f in &item.files {
-        match fs::remove_file(&f.src) {
-            Ok(()) => {}
-            Err(err) => e
-                .notes
-                .push(format!("{}: source not deleted: {err}", f.src.display())),
+        // A symlinked source: remove the link; its target is an item of its own.
+        let victim = f.link.as_ref().unwrap_or(&f.src);
+        if let Err(err) = fs::remove_file(victim) {
+            e.notes
+                .push(format!("{}: source not deleted: {err}", victim.display()));
         }
     }
     if matches!(item.kind, ImageKind::Qemu | ImageKind::Docker) {

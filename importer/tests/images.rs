@@ -347,6 +347,13 @@ fn run_killed_mid_copy_resumes() {
 fn delete_source_removes_only_verified_sources() {
     let w = World::new();
     w.build_eveng_tree();
+    // A symlink from one image folder into another: deleting the first must not
+    // delete the second's file.
+    std::os::unix::fs::symlink(
+        w.src().join("addons/qemu/asav-9.18.1/virtioa.qcow2"),
+        w.src().join("addons/qemu/linux-ubuntu-22.04/virtiob.qcow2"),
+    )
+    .unwrap();
     // One image whose destination conflicts: its source must survive.
     write(
         &w.images().join("qemu/asav-9.18.1/virtioa.qcow2"),
