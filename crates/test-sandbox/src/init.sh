@@ -22,6 +22,13 @@ die() {
 # Own mount propagation: nothing mounted here may reach the host.
 mount --make-rprivate /
 
+# This mount namespace started as a copy of the host's, including bind mounts of other network
+# namespaces (`ip netns`, other tests). Holding those copies would keep those namespaces, and
+# their interfaces, alive after their owners delete them: drop them.
+while read -r m; do
+  umount -l "$(printf '%b' "$m")" 2>/dev/null || true
+done < <(findmnt -rn -o TARGET -t nsfs | sort -r)
+
 # Own cgroup in every mounted hierarchy (v1 controllers + name=systemd + unified, or the single
 # v2 one), so several sandboxes never share a cgroup root. cpuset is skipped: joining a v1 cpuset
 # child needs cpus/mems set, and systemd does not use it.

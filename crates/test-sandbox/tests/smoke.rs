@@ -431,3 +431,40 @@ fn host_network_option_shares_the_hosts_links() {
     let names = link_names(&private.run_ok(&["ip", "-j", "link"]).unwrap());
     assert_eq!(names, ["lo"]);
 }
+
+/// Deletes a host network namespace made by a test, also when the test fails.
+struct HostNetns(String);
+
+impl HostNetns {
+    fn add(name: String) -> Self {
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "ip netns add {name}");
+        HostNetns(name)
+    }
+}
+
+impl Drop for HostNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn the_sandbox_does_not_hold_other_network_namespaces() {
+    // A namespace another test made with `ip netns add` is a bind mount the sandbox's mount
+    // namespace starts with a copy of; kept, it would outlive its owner's `ip netns del`.
+    let netns = HostNetns::add(format!("nsbsmoke-{}", std::process::id()));
+    let sb = boot();
+    let nsfs = sb
+        .run(&["findmnt", "-rn", "-o", "TARGET", "-t", "nsfs"])
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&nsfs.stdout),
+        "",
+        "nsfs mounts inside"
+    );
+    drop(netns);
+}
