@@ -137,6 +137,8 @@ pub trait Host: Send + Sync {
     fn set_netem<'a>(&'a self, ifname: &'a str, netem: Netem) -> HostFuture<'a, ()>;
     /// Interfaces netd owns.
     fn list_interfaces(&self) -> HostFuture<'_, Vec<HostInterface>>;
+    /// MACs of the interfaces inside a running node (`eth0` → `aa:bb:…`).
+    fn live_macs(&self, pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>>;
     /// Removes a node's runtime files (Wipe).
     fn wipe<'a>(&'a self, lab: &'a Lab, node: &'a Node) -> HostFuture<'a, ()>;
 }

@@ -327,6 +327,18 @@ impl Host for SystemHost {
         })
     }
 
+    fn live_macs(&self, pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>> {
+        Box::pin(async move {
+            let out = tokio::task::spawn_blocking(move || {
+                nova_linux_node::exec_in_node(pid, &[nova_linux_node::BUSYBOX, "ip", "-o", "link"])
+            })
+            .await
+            .map_err(|e| HostError::Failed(e.to_string()))?
+            .map_err(|e| HostError::Failed(format!("exec in node: {e}")))?;
+            Ok(parse_ip_link(&String::from_utf8_lossy(&out.stdout)))
+        })
+    }
+
     fn wipe<'a>(&'a self, lab: &'a Lab, node: &'a Node) -> HostFuture<'a, ()> {
         Box::pin(async move {
             let dir = self
@@ -340,6 +352,21 @@ impl Host for SystemHost {
             }
         })
     }
+}
+
+/// `ip -o link` lines → interface name (without `@peer`) → MAC.
+fn parse_ip_link(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| {
+            let name = l.split(": ").nth(1)?.split('@').next()?.to_string();
+            let mac = l
+                .split_whitespace()
+                .skip_while(|w| *w != "link/ether")
+                .nth(1)?
+                .to_string();
+            Some((name, mac))
+        })
+        .collect()
 }
 
 /// Watches systemd for node units that stop or vanish and tells the engine, at once (signals,
@@ -420,6 +447,16 @@ fn unescape_unit_path(path: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parses_ip_link() {
+        let m = super::parse_ip_link(
+            "1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n\
+             2: eth0@if5: <BROADCAST,UP> mtu 1500 qdisc noqueue qlen 1000\\    link/ether 6a:0b:1c:2d:3e:4f brd ff:ff:ff:ff:ff:ff\n",
+        );
+        assert_eq!(m.get("eth0").map(String::as_str), Some("6a:0b:1c:2d:3e:4f"));
+        assert!(!m.contains_key("lo"));
+    }
+
     #[test]
     fn unescapes_systemd_paths() {
         assert_eq!(

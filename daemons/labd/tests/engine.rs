@@ -128,6 +128,9 @@ impl Host for FakeHost {
         let v = self.0.ifaces.lock().unwrap().clone();
         Box::pin(async move { Ok(v) })
     }
+    fn live_macs(&self, _pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>> {
+        Box::pin(async { Ok([("eth0".to_string(), "02:00:00:00:00:01".to_string())].into()) })
+    }
     fn wipe<'a>(
         &'a self,
         _: &'a nova_lab_model::Lab,
@@ -350,6 +353,7 @@ async fn start_wires_then_releases_and_stop_cleans_up() {
         assert_eq!(v.state, NodeState::Running);
         assert_eq!(v.unit, key.unit_name(n));
         assert_eq!(v.interfaces[0].host_ifname, key.veth_name(n, 0).unwrap());
+        assert_eq!(v.interfaces[0].live_mac, "02:00:00:00:00:01");
     }
     e.host.clear();
     assert!(e.engine.stop_all(&lab).await.unwrap().is_empty());

@@ -444,6 +444,12 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
     wait_until("ping h1 -> h2", Duration::from_secs(10), || {
         ping(&sb, 1, "10.9.0.2")
     });
+    let ifs = prop(&sb, &node_path(2), "org.novave.Lab1.Node", "Interfaces");
+    assert_eq!(
+        ifs[0][3].as_str().unwrap_or_default().len(),
+        17,
+        "live MAC after start: {ifs}"
+    );
 
     // An administrator stops a node: labd shows it stopped within a second, from signals.
     sb.run_ok(&["systemctl", "stop", "nova-node-pair_lab-2.scope"])
@@ -480,6 +486,9 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
         ("running".into(), "running".into())
     );
     assert!(ping(&sb, 1, "10.9.0.2"));
+    let ifs = prop(&sb, &node_path(1), "org.novave.Lab1.Node", "Interfaces");
+    let live_mac = ifs[0][3].as_str().unwrap_or_default().to_string();
+    assert_eq!(live_mac.len(), 17, "live MAC of eth0: {ifs}");
     assert_eq!(node_units(&sb).lines().count(), 2, "{}", node_units(&sb));
 
     // Stop the lab: no units, interfaces or node processes left.

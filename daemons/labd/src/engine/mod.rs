@@ -63,6 +63,8 @@ pub(crate) struct NodeRt {
     pub plugged: BTreeMap<u32, (String, NetworkId)>,
     /// Why the node is degraded, if it is.
     pub problems: Vec<String>,
+    /// MACs seen inside the running node, by interface index.
+    pub live_macs: BTreeMap<u32, String>,
 }
 
 /// The lock of one node interface (hot attach/detach).

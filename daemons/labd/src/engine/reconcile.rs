@@ -146,8 +146,7 @@ impl LabEngine {
                     Err(e) => problems.push(format!("{}: {e}", p.peer)),
                 }
             }
-            let mut rt = h.rt.lock().expect("rt");
-            if let Some(r) = rt.get_mut(&node_id) {
+            if let Some(r) = h.rt.lock().expect("rt").get_mut(&node_id) {
                 r.plugged = plugged;
                 if !problems.is_empty() {
                     r.state = NodeState::Degraded;
@@ -156,6 +155,7 @@ impl LabEngine {
                     r.problems = problems;
                 }
             }
+            self.refresh_live_macs(h, node_id).await;
         }
         self.gc_bridges(h, false).await;
     }

@@ -142,7 +142,7 @@ impl LabEngine {
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| inner_ifname(i)),
                     planned_mac,
-                    live_mac: String::new(),
+                    live_mac: rt.live_macs.get(&i).cloned().unwrap_or_default(),
                     network_id: attachment(&lab, node_id, i).map_or(0, |(n, _)| n),
                     host_ifname: rt.plugged.get(&i).map(|p| p.0.clone()).unwrap_or_default(),
                 }
@@ -208,6 +208,7 @@ impl LabEngine {
             Ok(rt) => {
                 tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node started");
                 self.set_rt(&h, node_id, rt);
+                self.refresh_live_macs(&h, node_id).await;
                 Ok(())
             }
             Err(e) => {
@@ -274,6 +275,7 @@ impl LabEngine {
             pid,
             plugged,
             problems,
+            live_macs: Default::default(),
         })
     }
 
@@ -467,10 +469,37 @@ impl LabEngine {
                 if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
                     r.plugged.insert(index, (plug.host_if, net));
                 }
+                self.refresh_live_macs(h, node).await;
             }
             Err(e) => self.degrade(h, node, format!("interface {index}: {e}")),
         }
         self.emit_node_state(h, node);
+    }
+
+    /// Reads the MACs inside a running node (best effort: a failure only leaves them empty).
+    pub(crate) async fn refresh_live_macs(&self, h: &LabHandle, node: NodeId) {
+        let pid =
+            h.rt.lock()
+                .expect("rt")
+                .get(&node)
+                .filter(|r| r.state.is_active())
+                .map(|r| r.pid);
+        let Some(pid) = pid.filter(|p| *p != 0) else {
+            return;
+        };
+        match self.host.live_macs(pid).await {
+            Ok(macs) => {
+                let by_index: BTreeMap<u32, String> = macs
+                    .into_iter()
+                    .filter_map(|(name, mac)| Some((name.strip_prefix("eth")?.parse().ok()?, mac)))
+                    .collect();
+                if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
+                    r.live_macs = by_index;
+                }
+                self.emit_node_state(h, node);
+            }
+            Err(e) => tracing::debug!(LAB_ID = %h.id, NODE_ID = node, "live MACs not read: {e}"),
+        }
     }
 
     fn degrade(&self, h: &LabHandle, node: NodeId, why: String) {
