@@ -24,6 +24,7 @@ const DEFAULT_BOOT_TIMEOUT: Duration = Duration::from_secs(30);
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+static OUTPUT_COUNTER: AtomicU32 = AtomicU32::new(0);
 static SHARED: OnceLock<Sandbox> = OnceLock::new();
 
 /// How to boot a sandbox. `Sandbox::boot()` is `Builder::new().boot()`.
@@ -268,22 +269,22 @@ impl Sandbox {
 
     /// Runs `argv` inside as root and returns its output, whatever its exit status.
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<Output, Error> {
-        output(self.command(argv), argv)
+        self.output(self.command(argv), argv)
     }
 
     /// Runs `argv` inside as root; its stdout if it succeeded, else an error with both outputs.
     pub fn run_ok<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<String, Error> {
-        ok(output(self.command(argv), argv)?, argv)
+        ok(self.output(self.command(argv), argv)?, argv)
     }
 
     /// Runs `argv` inside as `user` and returns its output, whatever its exit status.
     pub fn run_as<S: AsRef<OsStr>>(&self, user: &str, argv: &[S]) -> Result<Output, Error> {
-        output(self.command_as(user, argv)?, argv)
+        self.output(self.command_as(user, argv)?, argv)
     }
 
     /// Runs `argv` inside as `user`; its stdout if it succeeded, else an error with both outputs.
     pub fn run_as_ok<S: AsRef<OsStr>>(&self, user: &str, argv: &[S]) -> Result<String, Error> {
-        ok(output(self.command_as(user, argv)?, argv)?, argv)
+        ok(self.output(self.command_as(user, argv)?, argv)?, argv)
     }
 
     /// Runs the function `name` registered with [`inside_fns!`](crate::inside_fns) in this test
@@ -295,7 +296,7 @@ impl Sandbox {
         argv.extend(args.iter().map(OsStr::new));
         let mut cmd = self.command_as(user, &argv)?;
         cmd.env(inside::ENV_CALL, name);
-        ok(output(cmd, &argv)?, &argv)
+        ok(self.output(cmd, &argv)?, &argv)
     }
 
     /// Polls `cond` every 20 ms until it holds; on timeout the error has the journal tail.
@@ -566,6 +567,33 @@ impl Sandbox {
         cmd
     }
 
+    /// Runs `cmd` to its exit with stdout and stderr going to files in the state dir, then reads
+    /// them. Pipes would make the caller wait until every process that inherited them is gone,
+    /// including daemons and background children started inside, which may live for minutes.
+    fn output<S: AsRef<OsStr>>(&self, mut cmd: Command, argv: &[S]) -> Result<Output, Error> {
+        let spawn_err = |e| Error::Spawn {
+            cmd: describe(argv),
+            source: e,
+        };
+        let n = OUTPUT_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = self.state.join("output");
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let out_path = dir.join(format!("{n}.out"));
+        let err_path = dir.join(format!("{n}.err"));
+        let out = fs::File::create(&out_path).map_err(|e| Error::io(&out_path, e))?;
+        let err = fs::File::create(&err_path).map_err(|e| Error::io(&err_path, e))?;
+        let status = cmd.stdout(out).stderr(err).status().map_err(spawn_err);
+        let stdout = fs::read(&out_path).unwrap_or_default();
+        let stderr = fs::read(&err_path).unwrap_or_default();
+        let _ = fs::remove_file(&out_path);
+        let _ = fs::remove_file(&err_path);
+        Ok(Output {
+            status: status?,
+            stdout,
+            stderr,
+        })
+    }
+
     fn user(&self, user: &str) -> Result<UserInfo, Error> {
         if let Some(info) = self.users.lock().expect("users lock").get(user) {
             return Ok(info.clone());
@@ -620,13 +648,6 @@ fn describe<S: AsRef<OsStr>>(argv: &[S]) -> String {
         .map(|a| a.as_ref().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn output<S: AsRef<OsStr>>(mut cmd: Command, argv: &[S]) -> Result<Output, Error> {
-    cmd.output().map_err(|e| Error::Spawn {
-        cmd: describe(argv),
-        source: e,
-    })
 }
 
 fn ok<S: AsRef<OsStr>>(out: Output, argv: &[S]) -> Result<String, Error> {

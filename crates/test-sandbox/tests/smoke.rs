@@ -134,7 +134,13 @@ fn whoami(_args: &[String]) -> InsideResult {
     ))
 }
 
-inside_fns!(start_scope, check_authorization, whoami);
+/// Leaves a child behind that inherited stdout and stderr.
+fn leave_child(_args: &[String]) -> InsideResult {
+    Command::new("sleep").arg("300").spawn()?;
+    Ok("left".into())
+}
+
+inside_fns!(start_scope, check_authorization, whoami, leave_child);
 
 // ---- tests -----------------------------------------------------------------------------------
 
@@ -294,6 +300,21 @@ fn commands_and_inside_functions_run_as_the_requested_user() {
     assert!(nobody.starts_with("65534 "), "{nobody}");
     let unknown = sb.call("root", "no_such_fn", &[]).unwrap_err().to_string();
     assert!(unknown.contains("no inside function"), "{unknown}");
+}
+
+#[test]
+fn commands_return_at_exit_even_if_their_children_keep_the_output_open() {
+    let sb = boot();
+    let started = std::time::Instant::now();
+    let out = sb
+        .run_ok(&["sh", "-c", "sleep 300 & echo started"])
+        .unwrap();
+    assert_eq!(out.trim(), "started");
+    assert_eq!(sb.call("nobody", "leave_child", &[]).unwrap(), "left");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "waited for the children"
+    );
 }
 
 #[test]
