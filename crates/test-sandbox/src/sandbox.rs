@@ -401,6 +401,10 @@ impl Sandbox {
         let Some(mut child) = guard.take() else {
             return;
         };
+        if self.pid1.is_none() {
+            // The boot failed before PID 1 was known: killing the launcher kills it (--kill-child).
+            let _ = child.kill();
+        }
         // unshare exits once it has reaped PID 1, i.e. once the whole PID namespace is gone.
         // Killing it first would leave PID 1 a zombie for someone else to reap.
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -489,3 +489,24 @@ fn the_sandbox_does_not_hold_other_network_namespaces() {
     );
     drop(netns);
 }
+
+#[test]
+fn a_boot_that_cannot_finish_fails_in_bounded_time_with_the_journal() {
+    let started = std::time::Instant::now();
+    let err = Sandbox::builder()
+        .wants("nova-sbtest-missing.service")
+        .boot_timeout(Duration::from_secs(3))
+        .boot()
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let msg = err.to_string();
+    assert!(
+        matches!(err, nova_test_sandbox::Error::Boot { .. }),
+        "{msg}"
+    );
+    assert!(msg.contains("nova-sbtest-missing.service"), "{msg}");
+    assert!(
+        msg.contains("--- journal ---") && msg.contains("polkitd"),
+        "{msg}"
+    );
+}
