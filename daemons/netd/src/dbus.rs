@@ -280,6 +280,7 @@ impl Net1 {
         .await
     }
 
+    #[zbus(out_args("interfaces"))]
     async fn list_interfaces(
         &self,
         #[zbus(header)] header: Header<'_>,
@@ -291,6 +292,7 @@ impl Net1 {
         self.engine.list().await.map_err(to_dbus)
     }
 
+    #[zbus(out_args("applied"))]
     async fn apply(
         &self,
         #[zbus(header)] header: Header<'_>,
@@ -302,6 +304,7 @@ impl Net1 {
             .map_err(to_dbus)
     }
 
+    #[zbus(out_args("pcap"))]
     async fn capture_start(
         &self,
         #[zbus(header)] header: Header<'_>,
@@ -478,6 +481,7 @@ impl Nodes1 {
 
 #[interface(name = "org.novave.Nodes1")]
 impl Nodes1 {
+    #[zbus(out_args("unit"))]
     async fn start_node_scope(
         &self,
         #[zbus(header)] header: Header<'_>,
@@ -510,6 +514,7 @@ impl Nodes1 {
         r.map_err(to_dbus)
     }
 
+    #[zbus(out_args("units"))]
     async fn list_node_scopes(
         &self,
         #[zbus(header)] header: Header<'_>,

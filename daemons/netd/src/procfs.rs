@@ -25,7 +25,9 @@ pub fn pidfd_open(pid: u32) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-/// Whether the process behind `pidfd` is still alive (signal 0 through the pidfd).
+/// Whether the process behind `pidfd` is still alive (signal 0 through the pidfd). EPERM (a
+/// process of another user, netd having no CAP_KILL) still means it exists; ESRCH means it
+/// exited, and with a pidfd that also covers a reused PID.
 pub fn pidfd_alive(pidfd: &OwnedFd) -> bool {
     // SAFETY: pidfd_send_signal with signal 0 only checks; null info is allowed.
     let rc = unsafe {
@@ -37,7 +39,7 @@ pub fn pidfd_alive(pidfd: &OwnedFd) -> bool {
             0,
         )
     };
-    rc == 0
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// Real and effective uid of `pid` from /proc/<pid>/status.
