@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -141,6 +142,7 @@ impl Builder {
             launcher: Mutex::new(None),
             pid1: None,
             users: Mutex::new(HashMap::new()),
+            exe_copy: Mutex::new(None),
             boot_time: Duration::ZERO,
         };
         // From here on, Drop cleans up whatever the boot got to.
@@ -165,6 +167,7 @@ pub struct Sandbox {
     launcher: Mutex<Option<Child>>,
     pid1: Option<Pid>,
     users: Mutex<HashMap<String, UserInfo>>,
+    exe_copy: Mutex<Option<PathBuf>>,
     boot_time: Duration,
 }
 
@@ -292,6 +295,11 @@ impl Sandbox {
     /// D-Bus calls made there come from a process inside, with that user's credentials.
     pub fn call(&self, user: &str, name: &str, args: &[&str]) -> Result<String, Error> {
         let exe = std::env::current_exe().map_err(|e| Error::io(Path::new("current_exe"), e))?;
+        let exe = if user == "root" || others_can_execute(&exe) {
+            exe
+        } else {
+            self.private_copy_of(&exe)?
+        };
         let mut argv: Vec<&OsStr> = vec![exe.as_os_str()];
         argv.extend(args.iter().map(OsStr::new));
         let mut cmd = self.command_as(user, &argv)?;
@@ -571,6 +579,27 @@ impl Sandbox {
         cmd
     }
 
+    /// A copy of `exe` in the sandbox's private /run (cached), for users who cannot reach the
+    /// original (e.g. a checkout below /root, which is mode 0700).
+    fn private_copy_of(&self, exe: &Path) -> Result<PathBuf, Error> {
+        let mut cache = self.exe_copy.lock().expect("exe copy lock");
+        if let Some(p) = cache.as_ref() {
+            return Ok(p.clone());
+        }
+        let name = exe.file_name().unwrap_or_default();
+        let inside = Path::new("/run/nova-sandbox/exe").join(name);
+        // The sandbox's mount namespace, seen from the host through its PID 1's root.
+        let host_view = PathBuf::from(format!("/proc/{}/root", self.pid1()))
+            .join(inside.strip_prefix("/").unwrap_or(&inside));
+        let parent = host_view.parent().unwrap_or(&host_view);
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        fs::copy(exe, &host_view).map_err(|e| Error::io(&host_view, e))?;
+        fs::set_permissions(&host_view, fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(&host_view, e))?;
+        *cache = Some(inside.clone());
+        Ok(inside)
+    }
+
     /// Runs `cmd` to its exit with stdout and stderr going to files in the state dir, then reads
     /// them. Pipes would make the caller wait until every process that inherited them is gone,
     /// including daemons and background children started inside, which may live for minutes.
@@ -625,6 +654,13 @@ extern "C" fn teardown_shared() {
     if let Some(sb) = SHARED.get() {
         let _ = sb.teardown();
     }
+}
+
+/// Whether a user who is neither owner nor in the group can reach and execute `path`.
+fn others_can_execute(path: &Path) -> bool {
+    let ok =
+        |p: &Path, bits: u32| fs::metadata(p).is_ok_and(|m| m.permissions().mode() & bits == bits);
+    ok(path, 0o005) && path.ancestors().skip(1).all(|dir| ok(dir, 0o001))
 }
 
 fn cgroup_name(id: &str) -> String {
