@@ -11,16 +11,16 @@
 //! Holes in the source (found with `SEEK_DATA`/`SEEK_HOLE`) and all-zero blocks are
 //! not written, so sparse qcow2 images stay sparse (and zero-filled ones become so).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::os::fd::AsFd;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::fsutil::{self, FsError, Owner, hex, io_at};
+use crate::fsutil::{self, DestDir, FsError, Owner, hex, io_at};
 
 /// Read/write unit.
 const CHUNK: usize = 1 << 20;
@@ -229,21 +229,26 @@ fn for_each_chunk(
 
 /// sha256 of a file's content, reading only its data extents.
 pub fn hash_file(path: &Path) -> Result<(String, u64), CopyError> {
-    let file = fsutil::open_nofollow(path)?;
+    hash_open(&fsutil::open_nofollow(path)?, path)
+}
+
+/// sha256 of an open file (`path` only for messages).
+pub fn hash_open(file: &File, path: &Path) -> Result<(String, u64), CopyError> {
     let size = file.metadata().map_err(io_at(path))?.len();
     let mut h = Sha256::new();
-    for_each_chunk(&file, path, size, |_, bytes, _| {
+    for_each_chunk(file, path, size, |_, bytes, _| {
         h.update(bytes);
         Ok(())
     })?;
     Ok((hex(&h.finalize()), size))
 }
 
-/// Copies `src` to `dest` (see the module docs). `progress` is called with byte counts
-/// as the source is read.
+/// Copies `src` to entry `name` of `dir` (see the module docs). `progress` is called
+/// with byte counts as the source is read.
 pub fn copy_file(
     src: &Path,
-    dest: &Path,
+    dir: &DestDir,
+    name: &str,
     opts: &CopyOptions,
     progress: &dyn Fn(u64),
 ) -> Result<CopyOutcome, CopyError> {
@@ -252,11 +257,10 @@ pub fn copy_file(
     if !src_meta.is_file() {
         return Err(CopyError::NotRegular(src.to_owned()));
     }
-    fsutil::refuse_symlink(dest)?;
-    let replaced = match compare_existing(&src_file, src, &src_meta, dest, progress)? {
-        Existing::Identical(sha256) => {
-            let f = fsutil::open_nofollow(dest)?;
-            fsutil::set_owner_mode(&f, dest, opts.owner, opts.mode)?;
+    let dest = dir.entry_path(name);
+    let replaced = match compare_existing(&src_file, src, &src_meta, dir, name, progress)? {
+        Existing::Identical(sha256, f) => {
+            fsutil::set_owner_mode(&f, &dest, opts.owner, opts.mode)?;
             return Ok(CopyOutcome::Identical {
                 bytes: src_meta.len(),
                 sha256,
@@ -267,7 +271,7 @@ pub fn copy_file(
             dest_sha256,
         } if !opts.force => {
             return Err(CopyError::Conflict {
-                dest: dest.to_owned(),
+                dest,
                 src_sha256,
                 dest_sha256,
             });
@@ -275,11 +279,10 @@ pub fn copy_file(
         Existing::Differs { .. } => true,
         Existing::Absent => false,
     };
-    let (sha256, resumed_from) = write_part(&src_file, src, &src_meta, dest, opts, progress)?;
-    let part = part_path(dest);
-    fs::rename(&part, dest).map_err(io_at(dest))?;
-    let _ = fs::remove_file(sidecar_path(dest));
-    fsutil::sync_dir(dest.parent().unwrap_or(Path::new(".")))?;
+    let (sha256, resumed_from) = write_part(&src_file, src, &src_meta, dir, name, opts, progress)?;
+    dir.rename(&part_name(name), name)?;
+    let _ = dir.remove(&sidecar_name(name));
+    dir.sync()?;
     Ok(CopyOutcome::Copied {
         bytes: src_meta.len(),
         sha256,
@@ -288,9 +291,17 @@ pub fn copy_file(
     })
 }
 
+fn part_name(name: &str) -> String {
+    format!("{name}.part")
+}
+
+fn sidecar_name(name: &str) -> String {
+    format!("{name}.part.json")
+}
+
 enum Existing {
     Absent,
-    Identical(String),
+    Identical(String, File),
     Differs {
         src_sha256: String,
         dest_sha256: String,
@@ -301,18 +312,18 @@ fn compare_existing(
     src_file: &File,
     src: &Path,
     src_meta: &fs::Metadata,
-    dest: &Path,
+    dir: &DestDir,
+    name: &str,
     progress: &dyn Fn(u64),
 ) -> Result<Existing, CopyError> {
-    let meta = match fs::symlink_metadata(dest) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Existing::Absent),
-        Err(e) => return Err(io_at(dest)(e).into()),
+    let dest = dir.entry_path(name);
+    let Some(existing) = dir.open_read(name)? else {
+        return Ok(Existing::Absent);
     };
-    if !meta.is_file() {
-        return Err(CopyError::NotRegular(dest.to_owned()));
+    if !existing.metadata().map_err(io_at(&dest))?.is_file() {
+        return Err(CopyError::NotRegular(dest));
     }
-    let (dest_sha256, _) = hash_file(dest)?;
+    let (dest_sha256, _) = hash_open(&existing, &dest)?;
     let mut h = Sha256::new();
     for_each_chunk(src_file, src, src_meta.len(), |_, b, _| {
         h.update(b);
@@ -321,7 +332,7 @@ fn compare_existing(
     })?;
     let src_sha256 = hex(&h.finalize());
     Ok(if src_sha256 == dest_sha256 {
-        Existing::Identical(src_sha256)
+        Existing::Identical(src_sha256, existing)
     } else {
         Existing::Differs {
             src_sha256,
@@ -341,16 +352,22 @@ fn sidecar_for(meta: &fs::Metadata, committed: u64) -> PartSidecar {
 
 /// How many bytes of an existing `.part` can be kept: the sidecar must describe this
 /// very source and the `.part` must hold at least the committed bytes.
-fn resumable_bytes(dest: &Path, part: &Path, src_meta: &fs::Metadata) -> u64 {
-    let Ok(text) = fs::read(sidecar_path(dest)) else {
+fn resumable_bytes(dir: &DestDir, name: &str, src_meta: &fs::Metadata) -> u64 {
+    use std::io::Read;
+    let Ok(Some(mut f)) = dir.open_read(&sidecar_name(name)) else {
         return 0;
     };
+    let mut text = Vec::new();
+    if f.by_ref().take(4096).read_to_end(&mut text).is_err() {
+        return 0;
+    }
     let Ok(sc) = serde_json::from_slice::<PartSidecar>(&text) else {
         return 0;
     };
-    let Ok(pm) = fs::symlink_metadata(part) else {
+    let Ok(Some(part)) = dir.open_read(&part_name(name)) else {
         return 0;
     };
+    let Ok(pm) = part.metadata() else { return 0 };
     let expected = sidecar_for(src_meta, sc.committed);
     if sc != expected || !pm.is_file() || pm.len() < sc.committed || sc.committed > src_meta.len() {
         return 0;
@@ -358,33 +375,26 @@ fn resumable_bytes(dest: &Path, part: &Path, src_meta: &fs::Metadata) -> u64 {
     sc.committed
 }
 
-fn write_sidecar(dest: &Path, sc: &PartSidecar) -> Result<(), CopyError> {
+fn write_sidecar(dir: &DestDir, name: &str, sc: &PartSidecar) -> Result<(), CopyError> {
     let bytes = serde_json::to_vec(sc).unwrap_or_default();
-    fsutil::write_atomic(&sidecar_path(dest), &bytes, None, 0o600)?;
+    dir.write_atomic(&sidecar_name(name), &bytes, None, 0o600)?;
     Ok(())
 }
 
-/// Writes (or continues) `<dest>.part`, then reads it back and verifies it. Returns the
-/// verified hash and the number of bytes kept from an earlier run.
+/// Writes (or continues) `<name>.part`, then reads it back and verifies it. Returns
+/// the verified hash and the number of bytes kept from an earlier run.
 fn write_part(
     src_file: &File,
     src: &Path,
     src_meta: &fs::Metadata,
-    dest: &Path,
+    dir: &DestDir,
+    name: &str,
     opts: &CopyOptions,
     progress: &dyn Fn(u64),
 ) -> Result<(String, u64), CopyError> {
-    let part = part_path(dest);
-    fsutil::refuse_symlink(&part)?;
-    let keep = resumable_bytes(dest, &part, src_meta);
-    let out = OpenOptions::new()
-        .write(true)
-        .read(true)
-        .create(true)
-        .truncate(false)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
-        .open(&part)
-        .map_err(io_at(&part))?;
+    let part = dir.entry_path(&part_name(name));
+    let keep = resumable_bytes(dir, name, src_meta);
+    let out = dir.open_rw(&part_name(name), 0o600)?;
     // Drop anything past the checkpoint: it may be half-written garbage.
     out.set_len(keep).map_err(io_at(&part))?;
     let size = src_meta.len();
@@ -400,7 +410,7 @@ fn write_part(
         }
         if end >= next_checkpoint && end < size {
             out.sync_data().map_err(io_at(&part))?;
-            write_sidecar(dest, &sidecar_for(src_meta, end))?;
+            write_sidecar(dir, name, &sidecar_for(src_meta, end))?;
             next_checkpoint = end + opts.checkpoint_bytes;
         }
         Ok(())
@@ -413,12 +423,16 @@ fn write_part(
     }
     fsutil::set_owner_mode(&out, &part, opts.owner, opts.mode)?;
     out.sync_all().map_err(io_at(&part))?;
+    // Read back through a fresh descriptor: what is on disk is what gets verified.
     drop(out);
-    let (got, _) = hash_file(&part)?;
+    let reread = dir
+        .open_read(&part_name(name))?
+        .ok_or_else(|| CopyError::NotRegular(part.clone()))?;
+    let (got, _) = hash_open(&reread, &part)?;
     if got != src_sha256 {
         // Nothing of this attempt can be trusted: start from zero next time.
-        let _ = fs::remove_file(sidecar_path(dest));
-        let _ = fs::remove_file(&part);
+        let _ = dir.remove(&sidecar_name(name));
+        let _ = dir.remove(&part_name(name));
         return Err(CopyError::VerifyFailed {
             dest: part,
             expected: src_sha256,

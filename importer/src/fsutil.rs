@@ -30,6 +30,9 @@ pub enum FsError {
     /// Something other than a real directory sits where a directory is needed.
     #[error("{0}: exists and is a symlink or not a directory; refusing to write through it")]
     NotADirectory(PathBuf),
+    /// Something other than a regular file sits where a file is expected.
+    #[error("{0}: exists and is not a regular file")]
+    NotAFile(PathBuf),
     /// A symlink sits where the importer would write a file.
     #[error("{0}: is a symlink; refusing to write through it")]
     Symlink(PathBuf),
@@ -52,34 +55,173 @@ pub fn open_nofollow(path: &Path) -> Result<File, FsError> {
         .map_err(io_at(path))
 }
 
-/// Creates `root` (the operator's destination, which may itself be a symlink) and
-/// then each of `components` below it, refusing any component that exists as a
-/// symlink or non-directory. New directories get mode 0755 and `owner`.
-pub fn ensure_dir(
-    root: &Path,
-    components: &[String],
-    owner: Option<Owner>,
-) -> Result<PathBuf, FsError> {
-    fs::create_dir_all(root).map_err(io_at(root))?;
-    let mut path = root.to_path_buf();
-    for comp in components {
-        path.push(comp);
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Err(FsError::NotADirectory(path)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir(&path).map_err(io_at(&path))?;
-                fs::set_permissions(&path, Permissions::from_mode(0o755)).map_err(io_at(&path))?;
+/// A destination directory held open by descriptor. Every file operation below it
+/// is relative to that descriptor with `O_NOFOLLOW`, so swapping a path component
+/// for a symlink while the importer runs (the directories belong to the service
+/// user) cannot redirect a write made as root.
+#[derive(Debug)]
+pub struct DestDir {
+    fd: std::os::fd::OwnedFd,
+    path: PathBuf,
+}
+
+fn errno_at(path: &Path) -> impl FnOnce(nix::errno::Errno) -> FsError + '_ {
+    move |e| FsError::Io {
+        path: path.to_owned(),
+        source: e.into(),
+    }
+}
+
+impl DestDir {
+    /// Creates `root` if needed (the operator's directory; it may be a symlink) and
+    /// opens each of `components` below it one at a time without following links,
+    /// creating missing ones (mode 0755, given to `owner` through their descriptor).
+    pub fn open(
+        root: &Path,
+        components: &[String],
+        owner: Option<Owner>,
+    ) -> Result<DestDir, FsError> {
+        use nix::fcntl::{OFlag, openat};
+        use nix::sys::stat::{Mode, mkdirat};
+        fs::create_dir_all(root).map_err(io_at(root))?;
+        let dir_flags = OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC;
+        let mut fd: std::os::fd::OwnedFd = File::open(root).map_err(io_at(root))?.into();
+        let mut path = root.to_path_buf();
+        for comp in components {
+            path.push(comp);
+            let created = match mkdirat(&fd, comp.as_str(), Mode::from_bits_truncate(0o755)) {
+                Ok(()) => true,
+                Err(nix::errno::Errno::EEXIST) => false,
+                Err(e) => return Err(errno_at(&path)(e)),
+            };
+            fd = match openat(
+                &fd,
+                comp.as_str(),
+                dir_flags | OFlag::O_NOFOLLOW,
+                Mode::empty(),
+            ) {
+                Ok(f) => f,
+                Err(nix::errno::Errno::ELOOP | nix::errno::Errno::ENOTDIR) => {
+                    return Err(FsError::NotADirectory(path));
+                }
+                Err(e) => return Err(errno_at(&path)(e)),
+            };
+            if created {
+                nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(0o755))
+                    .map_err(errno_at(&path))?;
                 if let Some(o) = owner {
-                    // lchown is fchownat(AT_SYMLINK_NOFOLLOW): never chowns a symlink target.
-                    std::os::unix::fs::lchown(&path, Some(o.uid), Some(o.gid))
-                        .map_err(io_at(&path))?;
+                    nix::unistd::fchown(&fd, Some(o.uid.into()), Some(o.gid.into()))
+                        .map_err(errno_at(&path))?;
                 }
             }
-            Err(e) => return Err(FsError::Io { path, source: e }),
+        }
+        Ok(DestDir { fd, path })
+    }
+
+    /// The directory's path (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of an entry (for messages).
+    pub fn entry_path(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn open_file(
+        &self,
+        name: &str,
+        flags: nix::fcntl::OFlag,
+        mode: u32,
+    ) -> Result<Option<File>, FsError> {
+        use nix::fcntl::{OFlag, openat};
+        let all = flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        match openat(
+            &self.fd,
+            name,
+            all,
+            nix::sys::stat::Mode::from_bits_truncate(mode),
+        ) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(nix::errno::Errno::ENOENT) => Ok(None),
+            Err(nix::errno::Errno::ELOOP) => Err(FsError::Symlink(self.entry_path(name))),
+            Err(e) => Err(errno_at(&self.entry_path(name))(e)),
         }
     }
-    Ok(path)
+
+    /// Opens an existing entry for reading; `None` when absent; a symlink is refused.
+    pub fn open_read(&self, name: &str) -> Result<Option<File>, FsError> {
+        self.open_file(name, nix::fcntl::OFlag::O_RDONLY, 0)
+    }
+
+    /// Opens (creating with `mode`) an entry for reading and writing; a symlink is refused.
+    pub fn open_rw(&self, name: &str, mode: u32) -> Result<File, FsError> {
+        use nix::fcntl::OFlag;
+        self.open_file(name, OFlag::O_RDWR | OFlag::O_CREAT, mode)?
+            .ok_or_else(|| errno_at(&self.entry_path(name))(nix::errno::Errno::ENOENT))
+    }
+
+    /// Creates a new entry (fails if it exists).
+    fn create_new(&self, name: &str, mode: u32) -> Result<File, FsError> {
+        use nix::fcntl::OFlag;
+        self.open_file(name, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL, mode)?
+            .ok_or_else(|| errno_at(&self.entry_path(name))(nix::errno::Errno::ENOENT))
+    }
+
+    /// Whether an entry exists (symlinks count, nothing is followed).
+    pub fn exists(&self, name: &str) -> bool {
+        nix::sys::stat::fstatat(&self.fd, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW).is_ok()
+    }
+
+    /// Renames an entry within this directory (replacing `to`).
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        nix::fcntl::renameat(&self.fd, from, &self.fd, to).map_err(errno_at(&self.entry_path(to)))
+    }
+
+    /// Removes an entry (a file or a link, never what a link points at).
+    pub fn remove(&self, name: &str) -> Result<(), FsError> {
+        nix::unistd::unlinkat(&self.fd, name, nix::unistd::UnlinkatFlags::NoRemoveDir)
+            .map_err(errno_at(&self.entry_path(name)))
+    }
+
+    /// fsyncs the directory (makes renames durable).
+    pub fn sync(&self) -> Result<(), FsError> {
+        nix::unistd::fsync(&self.fd).map_err(errno_at(&self.path))
+    }
+
+    /// Writes `bytes` as entry `name` atomically (temp file, fsync, rename, fsync of
+    /// the directory), with `mode` and `owner` set on the descriptor.
+    pub fn write_atomic(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        owner: Option<Owner>,
+        mode: u32,
+    ) -> Result<(), FsError> {
+        let tmp = format!(".{name}.tmp-{}", std::process::id());
+        let result = (|| {
+            let mut f = self.create_new(&tmp, 0o600)?;
+            f.write_all(bytes).map_err(io_at(&self.entry_path(&tmp)))?;
+            set_owner_mode(&f, &self.entry_path(&tmp), owner, mode)?;
+            f.sync_all().map_err(io_at(&self.entry_path(&tmp)))?;
+            if let Some(existing) = self.open_read(name)? {
+                // Only plain files are replaced (open_read refused a symlink already).
+                if !existing
+                    .metadata()
+                    .map_err(io_at(&self.entry_path(name)))?
+                    .is_file()
+                {
+                    return Err(FsError::NotAFile(self.entry_path(name)));
+                }
+            }
+            self.rename(&tmp, name)?;
+            self.sync()
+        })();
+        if result.is_err() {
+            let _ = self.remove(&tmp);
+        }
+        result
+    }
 }
 
 /// Fails when `path` exists as a symlink (so the importer never writes through one).

@@ -227,15 +227,16 @@ fn import_image(opts: &Options, item: &ImageItem, progress: &dyn Progress) -> En
     let mut any_copied = false;
     for f in &item.files {
         let dest = dest_of(opts, f);
-        let parent = &f.dest_rel[..f.dest_rel.len() - 1];
-        if let Err(err) = fsutil::ensure_dir(&opts.images_dir, parent, opts.owner) {
-            return failed(e, err.to_string());
-        }
+        let (parent, name) = f.dest_rel.split_at(f.dest_rel.len() - 1);
+        let dir = match fsutil::DestDir::open(&opts.images_dir, parent, opts.owner) {
+            Ok(d) => d,
+            Err(err) => return failed(e, err.to_string()),
+        };
         let per_file = CopyOptions {
             mode: f.mode,
             ..copy_opts.clone()
         };
-        match copy::copy_file(&f.src, &dest, &per_file, &|n| progress.advance(n)) {
+        match copy::copy_file(&f.src, &dir, &name[0], &per_file, &|n| progress.advance(n)) {
             Ok(outcome) => {
                 e.sha256.push(outcome.sha256().to_owned());
                 if let CopyOutcome::Copied {
@@ -384,7 +385,7 @@ fn store_lab(
     lab: &nova_lab_model::Lab,
 ) -> Result<(), String> {
     use nova_lab_model::{LabStore, StoreError};
-    fsutil::ensure_dir(&opts.labs_dir, &[], opts.owner).map_err(|e| e.to_string())?;
+    fsutil::DestDir::open(&opts.labs_dir, &[], opts.owner).map_err(|e| e.to_string())?;
     let store = LabStore::open(&opts.labs_dir).map_err(|e| e.to_string())?;
     let mut folder = nova_lab_model::FolderPath::root();
     let mut created = Vec::new();
@@ -443,10 +444,13 @@ fn write_converted(
         }
         _ => {}
     }
-    if let Err(err) = fsutil::ensure_dir(root, comps, opts.owner) {
-        return failed(e, err.to_string());
-    }
-    match fsutil::write_atomic(dest, bytes, opts.owner, 0o644) {
+    let name = dest
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let written = fsutil::DestDir::open(root, comps, opts.owner)
+        .and_then(|d| d.write_atomic(name, bytes, opts.owner, 0o644));
+    match written {
         Ok(()) => e,
         Err(err) => failed(e, err.to_string()),
     }

@@ -578,12 +578,9 @@ pub fn import_all(opts: &Options, sources: &[TemplateSource]) -> Vec<Entry> {
     }
     if !opts.dry_run && !sources.is_empty() {
         let bytes = serde_json::to_vec_pretty(&state).unwrap_or_default();
-        if let Err(err) = fsutil::write_atomic(
-            &opts.templates_dir.join(STATE_FILE),
-            &bytes,
-            opts.owner,
-            0o644,
-        ) {
+        let written = fsutil::DestDir::open(&opts.templates_dir, &[], opts.owner)
+            .and_then(|d| d.write_atomic(STATE_FILE, &bytes, opts.owner, 0o644));
+        if let Err(err) = written {
             let mut e = Entry::new(
                 Category::Template,
                 Action::Failed,
