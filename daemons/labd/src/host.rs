@@ -19,6 +19,9 @@ pub enum HostError {
     /// The thing does not exist (interface, unit, process).
     #[error("not found: {0}")]
     NotFound(String),
+    /// The host cannot do this (e.g. no netem in the kernel).
+    #[error("not supported: {0}")]
+    NotSupported(String),
     /// Anything else; the message says why.
     #[error("{0}")]
     Failed(String),
@@ -131,7 +134,8 @@ pub trait Host: Send + Sync {
     fn create_bridge<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()>;
     /// Deletes an owned interface.
     fn delete_interface<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()>;
-    /// Creates the veths of a node in its netns and attaches them (one batch).
+    /// Creates the veths of a node in its netns and attaches them (one batch; netem is applied
+    /// separately with [`Host::set_netem`]).
     fn plug<'a>(&'a self, pid: u32, plugs: &'a [Plug]) -> HostFuture<'a, ()>;
     /// Sets (or clears, when `netem.is_none()`) impairments on an interface.
     fn set_netem<'a>(&'a self, ifname: &'a str, netem: Netem) -> HostFuture<'a, ()>;

@@ -108,6 +108,7 @@ fn map_err(e: zbus::Error) -> HostError {
         return match name.as_str().rsplit('.').next() {
             Some("AlreadyExists") => HostError::AlreadyExists(text),
             Some("NotFound" | "NoSuchUnit") => HostError::NotFound(text),
+            Some("NotSupported") => HostError::NotSupported(text),
             _ => HostError::Failed(text),
         };
     }
@@ -287,9 +288,6 @@ impl Host for SystemHost {
                         ("up", Variant::from(true)),
                     ],
                 ));
-                if !p.netem.is_none() {
-                    ops.push(netem_op(&p.host_if, p.netem));
-                }
             }
             self.net()
                 .await?

@@ -511,3 +511,151 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
         );
     }
 }
+
+fn lab_call(sb: &Sandbox, lab: &str, method: &str, sig: &str, args: &[&str]) -> serde_json::Value {
+    call(sb, lab, "org.novave.Lab1.Lab", method, sig, args)
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+fn ping_rtt_ms(sb: &Sandbox, lab_id: &str, from: u32, to: &str) -> Option<f64> {
+    let path = nova_dbus::lab::node_path(lab_id, from);
+    let p = prop(sb, &path, "org.novave.Lab1.Node", "MainPid")
+        .as_u64()?
+        .to_string();
+    let out = sb
+        .run(&[
+            "nsenter",
+            "-t",
+            &p,
+            "-n",
+            "/bin/busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            to,
+        ])
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let t = text.split("time=").nth(1)?.split(' ').next()?;
+    out.status.success().then(|| t.parse().ok()).flatten()
+}
+
+#[test]
+fn hot_links_netem_journal_and_cgroups() {
+    let sb = boot();
+    let created = manager(&sb, "CreateLab", "ss", &["", "hot"]).unwrap();
+    let (lab_id, lab) = (
+        created["data"][0].as_str().unwrap().to_string(),
+        created["data"][1].as_str().unwrap().to_string(),
+    );
+    for (name, ip) in [("a", "10.7.0.1/24"), ("b", "10.7.0.2/24")] {
+        let spec = format!(
+            r#"{{"name":"{name}","template":"host","extras":{{"addresses":{{"eth0":["{ip}"]}}}}}}"#
+        );
+        lab_call(&sb, &lab, "AddNode", "s", &[&spec]);
+    }
+    let failed = lab_call(&sb, &lab, "StartAll", "", &[]);
+    assert_eq!(failed["data"][0], serde_json::json!([]));
+
+    // The node runs in its scope (not in labd's cgroup) and its output is in the unit's journal.
+    let unit = format!(
+        "nova-node-{}-1.scope",
+        nova_ve_labd::naming::LabKey::of(&lab_id).unit
+    );
+    let p = prop(
+        &sb,
+        &nova_dbus::lab::node_path(&lab_id, 1),
+        "org.novave.Lab1.Node",
+        "MainPid",
+    )
+    .as_u64()
+    .unwrap();
+    let cgroup = sb.run_ok(&["cat", &format!("/proc/{p}/cgroup")]).unwrap();
+    assert!(cgroup.contains(&format!("nova.slice/{unit}")), "{cgroup}");
+
+    // Hot attach: a network and two links added to running nodes carry traffic.
+    let net = lab_call(&sb, &lab, "AddNetwork", "s", &[r#"{"name":"lan"}"#])["data"][0]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let mut links = Vec::new();
+    for n in [1, 2] {
+        let spec = format!(
+            r#"{{"from":{{"node_id":{n},"interface_index":0}},"to":{{"network_id":{net}}}}}"#
+        );
+        links.push(
+            lab_call(&sb, &lab, "AddLink", "s", &[&spec])["data"][0]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    wait_until(
+        "ping over the hot-added links",
+        Duration::from_secs(10),
+        || ping_rtt_ms(&sb, &lab_id, 1, "10.7.0.2").is_some(),
+    );
+    wait_until(
+        "journal has the node's output",
+        Duration::from_secs(5),
+        || {
+            sb.journal(&unit)
+                .map(|j| j.contains("nova-node"))
+                .unwrap_or(false)
+        },
+    );
+
+    // Link metrics: netem on the host end, live (where the kernel has sch_netem).
+    match call(
+        &sb,
+        &lab,
+        "org.novave.Lab1.Lab",
+        "SetLinkMetrics",
+        "suudu",
+        &[&links[1], "100", "0", "0", "0"],
+    ) {
+        Ok(_) => {
+            let qdisc = sb.run_ok(&["tc", "qdisc", "show"]).unwrap_or_default();
+            assert!(qdisc.contains("netem"), "{qdisc}");
+            let rtt = (0..5)
+                .filter_map(|_| ping_rtt_ms(&sb, &lab_id, 1, "10.7.0.2"))
+                .fold(0.0, f64::max);
+            assert!(rtt >= 100.0, "rtt {rtt} ms with 100 ms delay");
+            eprintln!("netem: ping RTT {rtt} ms with a 100 ms delay");
+        }
+        Err(e) => {
+            eprintln!("netem not available here: {e}");
+            assert!(e.contains("netem"), "{e}");
+            let json = lab_call(&sb, &lab, "GetJson", "", &[]).to_string();
+            assert!(
+                !json.contains("delay_ms"),
+                "metrics stored although not applied"
+            );
+        }
+    }
+
+    // Hot detach: deleting a link stops the traffic and removes its veth.
+    lab_call(&sb, &lab, "DeleteLink", "s", &[&links[1]]);
+    assert!(
+        ping_rtt_ms(&sb, &lab_id, 1, "10.7.0.2").is_none(),
+        "traffic after DeleteLink"
+    );
+    let ifs = prop(
+        &sb,
+        &nova_dbus::lab::node_path(&lab_id, 2),
+        "org.novave.Lab1.Node",
+        "Interfaces",
+    );
+    assert_eq!(ifs[0][5], "", "host veth of node 2 after DeleteLink: {ifs}");
+
+    // Deleting the lab stops its nodes first and leaves nothing.
+    manager(&sb, "DeleteLab", "s", &[&lab_id]).unwrap();
+    assert_eq!(node_units(&sb).trim(), "");
+    let links = sb.run_ok(&["ip", "-o", "link"]).unwrap();
+    assert!(
+        !links.lines().any(|l| l.contains(": nv")),
+        "interfaces left: {links}"
+    );
+}

@@ -112,7 +112,10 @@ fn attachment(lab: &Lab, node: NodeId, index: u32) -> Option<(NetworkId, &Link)>
 }
 
 fn map_host(e: HostError) -> EngineError {
-    EngineError::Failed(e.to_string())
+    match e {
+        HostError::NotSupported(m) => EngineError::NotSupported(m),
+        other => EngineError::Failed(other.to_string()),
+    }
 }
 
 impl LabEngine {
@@ -263,6 +266,12 @@ impl LabEngine {
         if let Err(e) = wired.await {
             let _ = self.host.stop_unit(&unit).await;
             return Err(map_host(e));
+        }
+        let mut problems = problems;
+        for p in plugs.iter().filter(|p| !p.netem.is_none()) {
+            if let Err(e) = self.host.set_netem(&p.host_if, p.netem).await {
+                problems.push(format!("{}: link metrics not applied: {e}", p.peer));
+            }
         }
         let state = if problems.is_empty() {
             NodeState::Running
@@ -467,7 +476,16 @@ impl LabEngine {
         match result.await {
             Ok(plug) => {
                 if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
-                    r.plugged.insert(index, (plug.host_if, net));
+                    r.plugged.insert(index, (plug.host_if.clone(), net));
+                }
+                if !plug.netem.is_none()
+                    && let Err(e) = self.host.set_netem(&plug.host_if, plug.netem).await
+                {
+                    self.degrade(
+                        h,
+                        node,
+                        format!("interface {index}: link metrics not applied: {e}"),
+                    );
                 }
                 self.refresh_live_macs(h, node).await;
             }

@@ -244,6 +244,15 @@ impl LabEngine {
         m: LinkMetrics,
     ) -> Result<()> {
         let h = self.handle(lab_id)?;
+        let link = h
+            .lab()
+            .link(link_id)
+            .cloned()
+            .ok_or_else(|| EngineError::not_found(format!("no link {link_id:?}")))?;
+        // Live first: when the host cannot apply it (no netem), nothing is stored either.
+        if let Some((node, index)) = link.from.as_node().or(link.to.as_node()) {
+            self.apply_netem(&h, node, index, &m).await?;
+        }
         let link = self
             .edit(&h, |lab| {
                 let l = lab
@@ -256,9 +265,6 @@ impl LabEngine {
             })
             .await?;
         self.emit(&h, "link_updated", json!({ "link": link }));
-        if let Some((node, index)) = link.from.as_node().or(link.to.as_node()) {
-            self.apply_netem(&h, node, index, &m).await?;
-        }
         Ok(())
     }
 
