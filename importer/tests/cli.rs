@@ -130,3 +130,21 @@ fn dry_run_needs_no_root_and_no_manifest_path() {
     assert!(text.contains("planned:"));
     assert!(!w.root().join("dest/images").exists());
 }
+
+#[test]
+fn docs_show_the_current_help() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/importing-eveng.md"
+    ))
+    .unwrap();
+    let start =
+        docs.find("## Flags\n\n```text\n").expect("flags section") + "## Flags\n\n```text\n".len();
+    let end = start + docs[start..].find("```").unwrap();
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(
+        docs[start..end].trim_end(),
+        String::from_utf8(out.stdout).unwrap().trim_end(),
+        "docs/importing-eveng.md is out of date: paste `nova-ve-import-eveng --help` into its Flags section"
+    );
+}
