@@ -97,6 +97,12 @@ impl Builder {
         self
     }
 
+    /// Add a tmpfiles.d file, applied (like the repository's) only by `apply_tmpfiles`.
+    pub fn tmpfiles(mut self, src: impl Into<PathBuf>) -> Self {
+        self.plan.extra_tmpfiles.push(src.into());
+        self
+    }
+
     /// Start `unit` as part of the boot (the boot then waits for it too).
     pub fn wants(mut self, unit: impl Into<String>) -> Self {
         self.plan.wants.push(unit.into());
@@ -351,7 +357,8 @@ impl Sandbox {
         }
     }
 
-    /// Applies the repository's units/tmpfiles.d/*.conf inside (`systemd-tmpfiles --create`).
+    /// Applies the repository's units/tmpfiles.d/*.conf (and `Builder::tmpfiles` files) inside
+    /// (`systemd-tmpfiles --create`); what they create lands in the sandbox's overlays.
     pub fn apply_tmpfiles(&self) -> Result<(), Error> {
         let dir = self.state.join("tmpfiles.d");
         let mut argv = vec!["systemd-tmpfiles".to_string(), "--create".to_string()];

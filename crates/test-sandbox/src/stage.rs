@@ -88,6 +88,7 @@ pub struct StagePlan {
     pub extra_files: Vec<ExtraFile>,
     pub extra_units: Vec<PathBuf>,
     pub extra_sysusers: Vec<PathBuf>,
+    pub extra_tmpfiles: Vec<PathBuf>,
     pub wants: Vec<String>,
 }
 
@@ -139,11 +140,12 @@ fn stage_units(state: &Path, plan: &StagePlan) -> Result<(), Error> {
     for src in &plan.extra_sysusers {
         copy_into(src, &sysusers)?;
     }
-    copy_all(
-        &repo_units.join("tmpfiles.d"),
-        &["conf"],
-        &state.join("tmpfiles.d"),
-    )
+    let tmpfiles = state.join("tmpfiles.d");
+    copy_all(&repo_units.join("tmpfiles.d"), &["conf"], &tmpfiles)?;
+    for src in &plan.extra_tmpfiles {
+        copy_into(src, &tmpfiles)?;
+    }
+    Ok(())
 }
 
 /// `units/<unit>.d/` drop-in dirs (not sysusers.d/tmpfiles.d, which are no units).

@@ -23,6 +23,7 @@ fn boot() -> Sandbox {
     Sandbox::builder()
         .polkit_policy(fixture("org.novave.test-sandbox.policy"))
         .sysusers(fixture("nova-sbtest.sysusers.conf"))
+        .tmpfiles(fixture("nova-sbtest.tmpfiles.conf"))
         .boot()
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -263,6 +264,27 @@ fn project_files_and_users_exist_only_inside() {
             .join("upper/var/lib/nova-ve/sandbox-smoke")
             .exists()
     );
+    // tmpfiles.d entries apply only when asked, and only inside.
+    assert!(
+        !sb.run(&["test", "-e", "/var/lib/nova-sbtest"])
+            .unwrap()
+            .status
+            .success()
+    );
+    sb.apply_tmpfiles().unwrap();
+    let made = sb
+        .run_ok(&["stat", "-c", "%U %a", "/var/lib/nova-sbtest"])
+        .unwrap();
+    assert_eq!(made.trim(), "nova-sbtest 750");
+    assert!(!Path::new("/var/lib/nova-sbtest").exists());
+    // The workspace's built binaries are in /usr/libexec/nova-ve.
+    let bins = nova_test_sandbox::paths::bin_dir().unwrap();
+    for name in ["nova-ve-netd", "nova-ve-labd", "novactl"] {
+        if bins.join(name).is_file() {
+            let inside = format!("/usr/libexec/nova-ve/{name}");
+            sb.run_ok(&["test", "-x", &inside]).unwrap();
+        }
+    }
     // The private /dev/net/tun is 0666; the host's is left as it is.
     let mode = sb
         .run_ok(&["stat", "-c", "%a %t:%T", "/dev/net/tun"])
