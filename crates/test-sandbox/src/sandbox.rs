@@ -56,7 +56,8 @@ impl Builder {
         }
     }
 
-    /// Share the host's network namespace instead of a private one (for `make demo`).
+    /// Share the host's network namespace instead of a private one (for `make demo`). Then links
+    /// made inside are the host's and outlive the sandbox: whoever makes them removes them.
     pub fn host_network(mut self, yes: bool) -> Self {
         self.host_network = yes;
         self
