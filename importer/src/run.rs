@@ -315,37 +315,23 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
     } else {
         format!("{folder}/{}", src.stem)
     });
-    let (name, folder) = match (
-        convert::lab_name(&src.stem),
-        nova_lab_model::FolderPath::new(&folder),
-    ) {
-        (Ok(n), Ok(f)) => (n, f),
-        (Err(err), _) | (_, Err(err)) => {
-            e.action = Action::Skipped;
-            e.reason = Some(format!("name not usable in nova-ve: {err}"));
-            return e;
-        }
+    let lab_path = match lab_path_of(&folder, &src.stem) {
+        Ok(p) => p,
+        Err(reason) => return skipped(e, reason),
     };
-    let lab_path = nova_lab_model::LabPath::new(folder, name);
     let dest = lab_path
         .folder
         .components()
         .fold(opts.labs_dir.clone(), |p, c| p.join(c))
         .join(lab_path.name.file_name());
     e.dest = Some(dest.display().to_string());
-    let bytes = match read_capped(&src.path, opts.xml_limits.max_bytes) {
-        Ok(b) => b,
-        Err(reason) => return skipped(e, reason),
-    };
-    let parsed = match unl::parse(&bytes, opts.xml_limits) {
-        Ok(p) => p,
-        Err(err) => return skipped(e, err.to_string()),
-    };
-    let hash = fsutil::sha256_hex(&bytes);
-    let fallback_id = convert::uuid_from_hash(&hash);
-    let converted = match convert::convert(&parsed, lab_path.name.as_str(), &fallback_id) {
+    let converted = match convert_file(opts, &src.path, lab_path.name.as_str()) {
         Ok(c) => c,
-        Err(err) => return failed(e, err.to_string()),
+        Err((action, reason)) => {
+            e.action = action;
+            e.reason = Some(reason);
+            return e;
+        }
     };
     e.review = converted.review;
     let json = converted.lab.to_json();
@@ -354,25 +340,62 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         e.action = Action::Planned;
         return e;
     }
-    match fs::read(&dest) {
-        Ok(existing) if existing == json.as_bytes() => {
-            e.action = Action::Unchanged;
-            return e;
+    match compare_document(opts, &dest, json.as_bytes()) {
+        Ok(Some(action)) => e.action = action,
+        Ok(None) => {
+            if let Err(reason) = store_lab(opts, &lab_path, &converted.lab) {
+                return failed(e, reason);
+            }
         }
-        Ok(_) if !opts.force => {
-            return failed(
-                e,
-                format!(
-                    "{} exists with different content; use --force to replace",
-                    dest.display()
-                ),
-            );
-        }
-        _ => {}
+        Err(reason) => return failed(e, reason),
     }
-    match store_lab(opts, &lab_path, &converted.lab) {
-        Ok(()) => e,
-        Err(reason) => failed(e, reason),
+    e
+}
+
+/// The nova-ve path for an EVE-NG lab, checked by the model's name rules.
+fn lab_path_of(folder: &str, stem: &str) -> Result<nova_lab_model::LabPath, String> {
+    let name = convert::lab_name(stem).map_err(|e| format!("name not usable in nova-ve: {e}"))?;
+    let folder = nova_lab_model::FolderPath::new(folder)
+        .map_err(|e| format!("name not usable in nova-ve: {e}"))?;
+    Ok(nova_lab_model::LabPath::new(folder, name))
+}
+
+/// Reads (size-capped), parses and converts a `.unl`. Unreadable or refused input
+/// is `Skipped`; a conversion that does not validate is `Failed`.
+fn convert_file(
+    opts: &Options,
+    path: &Path,
+    name: &str,
+) -> Result<convert::Converted, (Action, String)> {
+    let bytes = read_capped(path, opts.xml_limits.max_bytes).map_err(|r| (Action::Skipped, r))?;
+    let parsed =
+        unl::parse(&bytes, opts.xml_limits).map_err(|e| (Action::Skipped, e.to_string()))?;
+    // A stable id for labs without a usable UUID, so re-runs produce the same file.
+    let fallback_id = convert::uuid_from_hash(&fsutil::sha256_hex(&bytes));
+    convert::convert(&parsed, name, &fallback_id).map_err(|e| (Action::Failed, e.to_string()))
+}
+
+/// What an existing destination means for a document about to be written:
+/// `Some(Unchanged)` when identical, `None` when it may be written, `Err` when it
+/// differs and `--force` was not given. Never follows a symlink.
+fn compare_document(opts: &Options, dest: &Path, bytes: &[u8]) -> Result<Option<Action>, String> {
+    use std::io::Read;
+    let Ok(f) = fsutil::open_nofollow(dest) else {
+        return Ok(None);
+    };
+    let mut existing = Vec::new();
+    f.take(bytes.len() as u64 + 1)
+        .read_to_end(&mut existing)
+        .map_err(|e| format!("{}: {e}", dest.display()))?;
+    if existing == bytes {
+        Ok(Some(Action::Unchanged))
+    } else if opts.force {
+        Ok(None)
+    } else {
+        Err(format!(
+            "{} exists with different content; use --force to replace",
+            dest.display()
+        ))
     }
 }
 
@@ -418,9 +441,9 @@ fn store_lab(
     Ok(())
 }
 
-/// Writes a converted document unless an identical one is there; a different one
-/// needs `--force`.
-fn write_converted(
+/// Writes a converted document (a template) below `root` unless an identical one
+/// is there; a different one needs `--force`.
+pub(crate) fn write_document(
     opts: &Options,
     root: &Path,
     comps: &[String],
@@ -428,21 +451,13 @@ fn write_converted(
     bytes: &[u8],
     mut e: Entry,
 ) -> Entry {
-    match fs::read(dest) {
-        Ok(existing) if existing == bytes => {
-            e.action = Action::Unchanged;
+    match compare_document(opts, dest, bytes) {
+        Ok(Some(action)) => {
+            e.action = action;
             return e;
         }
-        Ok(_) if !opts.force => {
-            return failed(
-                e,
-                format!(
-                    "{} exists with different content; use --force to replace",
-                    dest.display()
-                ),
-            );
-        }
-        _ => {}
+        Ok(None) => {}
+        Err(reason) => return failed(e, reason),
     }
     let name = dest
         .file_name()
@@ -474,16 +489,4 @@ pub fn read_capped(path: &Path, max: usize) -> Result<Vec<u8>, String> {
         return Err(format!("file is larger than the {max}-byte limit"));
     }
     Ok(buf)
-}
-
-/// Shared with the templates module.
-pub(crate) fn write_document(
-    opts: &Options,
-    root: &Path,
-    comps: &[String],
-    dest: &Path,
-    bytes: &[u8],
-    e: Entry,
-) -> Entry {
-    write_converted(opts, root, comps, dest, bytes, e)
 }
