@@ -38,10 +38,7 @@ pub fn collect_stale(base: &Path) {
     };
     for entry in entries.flatten() {
         let dir = entry.path();
-        let Ok(owner) = fs::read_to_string(dir.join("owner")) else {
-            continue;
-        };
-        if identity_alive(&owner).is_some() {
+        if !owner_gone(&dir) {
             continue;
         }
         if let Some(pid1) = fs::read_to_string(dir.join("pid1"))
@@ -61,6 +58,24 @@ pub fn collect_stale(base: &Path) {
         for f in failures {
             eprintln!("nova-test-sandbox: stale sandbox {}: {f}", dir.display());
         }
+    }
+}
+
+/// Whether `dir` is a sandbox state dir whose test process is gone. The owner file has PID and
+/// start time; a dir killed before it was written is named "<pid>-<n>".
+fn owner_gone(dir: &Path) -> bool {
+    if let Ok(owner) = fs::read_to_string(dir.join("owner")) {
+        return identity_alive(&owner).is_none();
+    }
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    match name
+        .split_once('-')
+        .map(|(pid, n)| (pid.parse::<u32>(), n.parse::<u32>()))
+    {
+        Some((Ok(pid), Ok(_))) => !Path::new(&format!("/proc/{pid}")).exists(),
+        _ => false,
     }
 }
 
@@ -151,7 +166,12 @@ pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
     if !dir.exists() {
         return;
     }
-    if !dir.join("nova-sandbox-state").is_file() && !dir.join("owner").is_file() {
+    let named_like_one = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.split_once('-'))
+        .is_some_and(|(p, n)| p.parse::<u32>().is_ok() && n.parse::<u32>().is_ok());
+    if !dir.join("nova-sandbox-state").is_file() && !named_like_one {
         failures.push(format!(
             "{} is not a sandbox state dir; left in place",
             dir.display()
@@ -170,7 +190,7 @@ pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
     let mut out = Vec::new();
     for entry in fs::read_dir(base).into_iter().flatten().flatten() {
         let path = entry.path();
-        if path.join("owner").is_file() {
+        if path.is_dir() && entry.file_name() != "by-name" {
             out.push(format!("state dir {}", path.display()));
         }
     }
@@ -208,6 +228,17 @@ pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_dir_without_owner_file_is_judged_by_its_name() {
+        let base = crate::paths::state_base().unwrap();
+        let mine = base.join(format!("{}-999", std::process::id()));
+        let not_one = base.join("by-name");
+        assert!(!owner_gone(&mine));
+        assert!(!owner_gone(&not_one));
+        // PIDs above the kernel's maximum (4194304) never exist.
+        assert!(owner_gone(&base.join("4294967295-0")));
+    }
 
     #[test]
     fn own_identity_is_alive_and_a_dead_one_is_not() {
