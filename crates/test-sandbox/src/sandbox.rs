@@ -337,6 +337,14 @@ impl Sandbox {
         }
     }
 
+    /// Waits until `unit` is active (`systemctl is-active`); on timeout the error has the journal.
+    pub fn wait_active(&self, unit: &str, timeout: Duration) -> Result<(), Error> {
+        self.wait_for(&format!("{unit} to be active"), timeout, || {
+            self.run(&["systemctl", "is-active", "--quiet", unit])
+                .is_ok_and(|o| o.status.success())
+        })
+    }
+
     /// The messages `unit` logged (`journalctl -u UNIT -o cat`).
     pub fn journal(&self, unit: &str) -> Result<String, Error> {
         self.run_ok(&["journalctl", "--no-pager", "-o", "cat", "-u", unit])

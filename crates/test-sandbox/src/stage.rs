@@ -63,6 +63,16 @@ pub const MASKED_UNITS: &[&str] = &[
     "systemd-udev-settle.service",
     "ldconfig.service",
     "kmod-static-nodes.service",
+    // Would reconfigure links (the host's, when the host network namespace is shared).
+    "systemd-networkd.service",
+    "systemd-networkd.socket",
+    "systemd-networkd-wait-online.service",
+    "systemd-resolved.service",
+    "NetworkManager.service",
+    "systemd-rfkill.service",
+    "systemd-rfkill.socket",
+    "systemd-quotacheck.service",
+    "quotaon.service",
 ];
 
 /// Name of the small target the sandbox's systemd boots into.

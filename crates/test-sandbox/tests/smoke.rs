@@ -347,6 +347,7 @@ fn transient_scope_gets_its_output_in_the_journal_and_stops() {
     let out = sb.call("root", "start_scope", &[unit, &token]).unwrap();
     let pid = out.split_whitespace().next().unwrap().to_string();
 
+    sb.wait_active(unit, Duration::from_secs(10)).unwrap();
     let status = sb
         .run_ok(&["systemctl", "status", "--no-pager", "--lines=0", unit])
         .unwrap();
