@@ -78,7 +78,12 @@ fn boot_sandbox(host_net: bool) -> Result<Sandbox> {
 fn shell(host_net: bool) -> Result<ExitCode> {
     let sb = boot_sandbox(host_net)?;
     let status = interactive(sb.command(&["bash", "-l"]))?;
-    drop(sb);
+    let started = std::time::Instant::now();
+    sb.teardown()?;
+    eprintln!(
+        "nova-sandbox: torn down in {} ms",
+        started.elapsed().as_millis()
+    );
     Ok(exit_code(status))
 }
 
