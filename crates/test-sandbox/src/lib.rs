@@ -26,7 +26,7 @@
 //! ```no_run
 //! use nova_test_sandbox::Sandbox;
 //!
-//! let sb = Sandbox::boot()?; // ~0.3–0.5 s; torn down when `sb` is dropped, also on panic
+//! let sb = Sandbox::boot()?; // ~0.4 s; torn down when `sb` is dropped, also on panic
 //! let names = sb.run_ok(&["busctl", "--system", "list"])?;
 //! assert!(names.contains("org.freedesktop.PolicyKit1"));
 //! let out = sb.run_as("nobody", &["id", "-u"])?;
@@ -36,8 +36,10 @@
 //! # Ok::<(), nova_test_sandbox::Error>(())
 //! ```
 //!
-//! Use [`Sandbox::builder`] to share the host network, add test-only polkit actions, units or
-//! files, or start units as part of the boot.
+//! Use [`Sandbox::builder`] to share the host network, add test-only polkit actions, units,
+//! sysusers/tmpfiles files or other files, or start units as part of the boot. Helpers:
+//! [`Sandbox::wait_for`], [`Sandbox::wait_active`], [`Sandbox::journal`],
+//! [`Sandbox::journal_tail`], [`Sandbox::host_pids`]. More in `docs/testing.md`.
 //!
 //! ## D-Bus calls from inside, as root or as another user
 //!
