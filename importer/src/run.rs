@@ -109,8 +109,9 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> Result<Manifest, RunError
     images(opts, &inv.images, progress, &mut m.entries);
     m.entries
         .extend(templates::import_all(opts, &inv.templates));
+    let mut lab_ids = std::collections::HashSet::new();
     for lab in &inv.labs {
-        m.entries.push(import_lab(opts, lab));
+        m.entries.push(import_lab(opts, lab, &mut lab_ids));
     }
     m.finished_at = now();
     m.summarize();
@@ -307,7 +308,11 @@ fn remove_empty_dirs(dir: &Path) {
 }
 
 /// Converts and writes one lab.
-fn import_lab(opts: &Options, src: &LabSource) -> Entry {
+fn import_lab(
+    opts: &Options,
+    src: &LabSource,
+    ids: &mut std::collections::HashSet<String>,
+) -> Entry {
     let mut e = Entry::new(Category::Lab, Action::Converted, &src.path);
     let folder = src.folder.join("/");
     e.name = Some(if folder.is_empty() {
@@ -325,7 +330,7 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         .fold(opts.labs_dir.clone(), |p, c| p.join(c))
         .join(lab_path.name.file_name());
     e.dest = Some(dest.display().to_string());
-    let converted = match convert_file(opts, &src.path, lab_path.name.as_str()) {
+    let mut converted = match convert_file(opts, &src.path, lab_path.name.as_str()) {
         Ok(c) => c,
         Err((action, reason)) => {
             e.action = action;
@@ -334,6 +339,18 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         }
     };
     e.review = converted.review;
+    e.review.extend(missing_images(opts, &converted.lab));
+    // Copied EVE-NG labs often share a UUID; labd refuses two labs with one id.
+    if !ids.insert(converted.lab.id.clone()) {
+        let old = std::mem::take(&mut converted.lab.id);
+        converted.lab.id =
+            convert::uuid_from_hash(&fsutil::sha256_hex(format!("{old}:{lab_path}").as_bytes()));
+        e.review.push(format!(
+            "lab id {old} is used by another imported lab; this one got {}",
+            converted.lab.id
+        ));
+        ids.insert(converted.lab.id.clone());
+    }
     let json = converted.lab.to_json();
     e.sha256.push(fsutil::sha256_hex(json.as_bytes()));
     if opts.dry_run {
@@ -350,6 +367,40 @@ fn import_lab(opts: &Options, src: &LabSource) -> Entry {
         Err(reason) => return failed(e, reason),
     }
     e
+}
+
+/// Review notes for nodes whose image is neither imported (or already in the
+/// images destination) nor in the source tree; Docker images live in a Docker
+/// daemon, so those are only reminded of.
+fn missing_images(opts: &Options, lab: &nova_lab_model::Lab) -> Vec<String> {
+    use nova_lab_model::NodeKind;
+    let mut out = Vec::new();
+    for node in lab.nodes.values() {
+        let (kind, addons) = match node.kind {
+            NodeKind::Qemu => ("qemu", "addons/qemu"),
+            NodeKind::Iol => ("iol", "addons/iol/bin"),
+            NodeKind::Dynamips => ("dynamips", "addons/dynamips"),
+            NodeKind::Docker => {
+                out.push(format!(
+                    "node {} ({}): Docker image {:?} must exist in this host's Docker (docker save on EVE-NG, docker load here)",
+                    node.id, node.name, node.image
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        let image = std::ffi::OsStr::new(&node.image);
+        let present = crate::safety::check_component(image).is_ok()
+            && (opts.images_dir.join(kind).join(image).exists()
+                || opts.source.join(addons).join(image).exists());
+        if !present {
+            out.push(format!(
+                "node {} ({}): image {:?} not found in the source or the images destination",
+                node.id, node.name, node.image
+            ));
+        }
+    }
+    out
 }
 
 /// The nova-ve path for an EVE-NG lab, checked by the model's name rules.

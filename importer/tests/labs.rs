@@ -98,6 +98,15 @@ fn load(path: &std::path::Path) -> Lab {
 fn labs_convert_to_valid_schema_2_with_folders() {
     let w = World::new();
     w.build_eveng_tree();
+    let p2p = fs::read_to_string(fixtures().join("labs/p2p.unl")).unwrap();
+    write(
+        &w.src().join("labs/missing-image.unl"),
+        p2p.replace("vios-15.6", "vios-99").as_bytes(),
+    );
+    write(
+        &w.src().join("labs/Full Lab copy.unl"),
+        &fs::read(fixtures().join("labs/full.unl")).unwrap(),
+    );
     let out = w.run(&["--only", "labs"]);
     assert_eq!(
         out.status.code(),
@@ -280,6 +289,35 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     ] {
         assert!(review.contains(expect), "review lacks {expect}: {review}");
     }
+    let notes: Vec<&str> = e["review"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("Docker image \"alpine:3.19\"")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("not found in the source")),
+        "all images exist: {notes:?}"
+    );
+    // A copy of a lab keeps its EVE-NG UUID; the importer gives it a new one.
+    let copy = load(&w.labs().join("Full Lab copy.json"));
+    assert_ne!(copy.id, lab.id);
+    assert!(
+        entry(&m, "Full Lab copy.unl")["review"]
+            .to_string()
+            .contains("used by another imported lab")
+    );
+    let missing = entry(&m, "missing-image.unl");
+    assert!(
+        missing["review"].to_string().contains("vios-99"),
+        "{missing}"
+    );
 
     // The p2p lab: all-zero UUID replaced by a stable one derived from the file.
     let p2p_lab = load(&w.labs().join("p2p.json"));
