@@ -265,7 +265,8 @@ pub enum NetCmd {
         /// Move the peer into this process's network namespace (0 = stay here).
         #[arg(long, default_value_t = 0)]
         netns_pid: u32,
-        /// Leave the peer down.
+        /// Leave the peer down (a peer moved into another namespace is set up by default; one left
+        /// here stays down: `novactl net up PEER`).
         #[arg(long)]
         peer_down: bool,
     },

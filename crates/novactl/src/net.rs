@@ -40,7 +40,8 @@ async fn apply_change(net: &Net1Proxy<'_>, cmd: NetCmd) -> anyhow::Result<Report
             netns_pid,
             peer_down,
         } => (
-            net.create_veth(&name, &peer, netns_pid, !peer_down).await,
+            net.create_veth(&name, &peer, netns_pid, netns_pid != 0 && !peer_down)
+                .await,
             format!("created veth {name} <-> {peer}"),
         ),
         NetCmd::Delete { name } => (net.delete_interface(&name).await, format!("deleted {name}")),
@@ -162,8 +163,7 @@ async fn capture(net: &Net1Proxy<'_>, args: CaptureArgs) -> anyhow::Result<Repor
         .capture_start(&args.iface, &filter)
         .await
         .ctx(Service::Net, Access::Capture)?;
-    let fd: std::os::fd::OwnedFd = fd.into();
-    let mut source = tokio::fs::File::from_std(std::fs::File::from(fd));
+    let mut source = NonBlockingFd::new(fd.into())?;
     let copied = match &args.output {
         Some(path) => {
             let mut file = tokio::fs::File::create(path)
@@ -191,7 +191,7 @@ async fn capture(net: &Net1Proxy<'_>, args: CaptureArgs) -> anyhow::Result<Repor
 
 /// Copies the capture stream until it ends, the duration passes, or Ctrl-C.
 async fn copy_until_done<W>(
-    source: &mut tokio::fs::File,
+    source: &mut NonBlockingFd,
     sink: &mut W,
     duration: Option<u64>,
 ) -> anyhow::Result<u64>
@@ -208,7 +208,6 @@ where
     tokio::pin!(deadline);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        use tokio::io::AsyncReadExt as _;
         tokio::select! {
             n = source.read(&mut buf) => {
                 let n = n.context("reading the capture stream")?;
@@ -222,6 +221,58 @@ where
         }
     }
     Ok(copied)
+}
+
+/// The capture stream (a pipe or socket from netd), read without blocking a thread: a
+/// `tokio::fs::File` read parks a blocking thread in read(2) that the runtime then waits
+/// for at exit, so `--duration` or Ctrl-C would hang until netd closed the stream.
+#[derive(Debug)]
+struct NonBlockingFd(tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>);
+
+impl NonBlockingFd {
+    fn new(fd: std::os::fd::OwnedFd) -> anyhow::Result<Self> {
+        use std::os::fd::AsRawFd as _;
+        let raw = fd.as_raw_fd();
+        // SAFETY: fcntl on an fd we own; F_GETFL/F_SETFL take and return plain ints.
+        let ok = unsafe {
+            let flags = libc::fcntl(raw, libc::F_GETFL);
+            flags >= 0 && libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+        };
+        if !ok {
+            return Err(std::io::Error::last_os_error()).context("capture stream: O_NONBLOCK");
+        }
+        let interest = tokio::io::Interest::READABLE;
+        // SAFETY: `fd` is an OwnedFd moved into the AsyncFd: it stays open and is the same
+        // descriptor for the AsyncFd's whole life.
+        let afd = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, interest) }
+            .map_err(|e| anyhow::anyhow!("capture stream: {e}"))?;
+        Ok(NonBlockingFd(afd))
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::fd::AsRawFd as _;
+        loop {
+            let mut guard = self.0.readable().await?;
+            let res = guard.try_io(|inner| {
+                // SAFETY: reads at most buf.len() bytes into buf from an fd we own.
+                let n = unsafe {
+                    libc::read(
+                        inner.get_ref().as_raw_fd(),
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                    )
+                };
+                if n < 0 {
+                    Err(std::io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            if let Ok(result) = res {
+                return result;
+            }
+        }
+    }
 }
 
 /// Compiles a tcpdump filter expression to classic BPF with `tcpdump -ddd` (libpcap's
