@@ -261,6 +261,9 @@ pub fn copy_file(
     let replaced = match compare_existing(&src_file, src, &src_meta, dir, name, progress)? {
         Existing::Identical(sha256, f) => {
             fsutil::set_owner_mode(&f, &dest, opts.owner, opts.mode)?;
+            // A leftover partial copy of a file that is complete by now is of no use.
+            let _ = dir.remove(&part_name(name));
+            let _ = dir.remove(&sidecar_name(name));
             return Ok(CopyOutcome::Identical {
                 bytes: src_meta.len(),
                 sha256,
@@ -465,4 +468,73 @@ fn write_nonzero(out: &File, path: &Path, offset: u64, bytes: &[u8]) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn setup(data: &[u8]) -> (tempfile::TempDir, PathBuf, DestDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src.img");
+        fs::write(&src, data).unwrap();
+        let dir = DestDir::open(&tmp.path().join("dest"), &[], None).unwrap();
+        (tmp, src, dir)
+    }
+
+    #[test]
+    fn a_source_changing_during_the_copy_fails_and_is_not_promoted() {
+        let (_tmp, src, dir) = setup(&vec![1u8; 3 * CHUNK]);
+        let grow = || {
+            let mut f = fs::OpenOptions::new().append(true).open(&src).unwrap();
+            f.write_all(b"more").unwrap();
+        };
+        let err =
+            copy_file(&src, &dir, "out.img", &CopyOptions::default(), &|_| grow()).unwrap_err();
+        assert!(matches!(err, CopyError::SourceChanged(_)), "{err}");
+        assert!(!dir.exists("out.img"));
+    }
+
+    #[test]
+    fn identical_destination_is_skipped_and_stale_part_removed() {
+        let (_tmp, src, dir) = setup(b"hello world");
+        let first = copy_file(&src, &dir, "out.img", &CopyOptions::default(), &|_| ()).unwrap();
+        assert!(matches!(
+            first,
+            CopyOutcome::Copied {
+                resumed_from: 0,
+                replaced: false,
+                ..
+            }
+        ));
+        fs::write(dir.entry_path("out.img.part"), b"stale").unwrap();
+        let second = copy_file(&src, &dir, "out.img", &CopyOptions::default(), &|_| ()).unwrap();
+        assert_eq!(
+            second,
+            CopyOutcome::Identical {
+                bytes: 11,
+                sha256: first.sha256().to_owned()
+            }
+        );
+        assert!(!dir.exists("out.img.part"));
+    }
+
+    #[test]
+    fn extents_split_data_and_holes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("sparse");
+        let f = File::create(&p).unwrap();
+        f.set_len(8 << 20).unwrap();
+        f.write_all_at(&[1u8; 4096], 4 << 20).unwrap();
+        f.sync_all().unwrap();
+        let ex = extents(&f, 8 << 20).unwrap();
+        assert_eq!(ex.iter().map(|e| e.len).sum::<u64>(), 8 << 20);
+        let data: u64 = ex.iter().filter(|e| e.data).map(|e| e.len).sum();
+        assert!(data < 1 << 20, "{ex:?}");
+        assert!(
+            ex.iter()
+                .any(|e| e.data && e.offset <= 4 << 20 && e.offset + e.len > 4 << 20)
+        );
+    }
 }
