@@ -147,6 +147,21 @@ pub struct Manifest {
     pub summary: Summary,
     /// every item
     pub entries: Vec<Entry>,
+    /// the items the operator should look at, with what to check (from `entries`)
+    pub needs_review: Vec<Flagged>,
+    /// the items that failed, with the reason (from `entries`)
+    pub errors: Vec<Flagged>,
+}
+
+/// A short pointer into [`Manifest::entries`] for the review and error lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flagged {
+    /// category
+    pub category: Category,
+    /// source path
+    pub source: String,
+    /// review notes, or the failure reason
+    pub what: Vec<String>,
 }
 
 impl Manifest {
@@ -172,6 +187,26 @@ impl Manifest {
             }
         }
         self.summary = s;
+        self.needs_review = self
+            .entries
+            .iter()
+            .filter(|e| !e.review.is_empty())
+            .map(|e| Flagged {
+                category: e.category,
+                source: e.source.clone(),
+                what: e.review.clone(),
+            })
+            .collect();
+        self.errors = self
+            .entries
+            .iter()
+            .filter(|e| e.action == Action::Failed)
+            .map(|e| Flagged {
+                category: e.category,
+                source: e.source.clone(),
+                what: e.reason.iter().cloned().collect(),
+            })
+            .collect();
     }
 
     /// Serializes to pretty JSON.

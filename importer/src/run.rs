@@ -104,6 +104,8 @@ pub fn run(opts: &Options, progress: &dyn Progress) -> Result<Manifest, RunError
         labs_dir: opts.labs_dir.display().to_string(),
         summary: Default::default(),
         entries: Vec::new(),
+        needs_review: Vec::new(),
+        errors: Vec::new(),
     };
     problems(&inv, &mut m.entries);
     images(opts, &inv.images, progress, &mut m.entries);

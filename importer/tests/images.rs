@@ -189,6 +189,13 @@ fn corrupted_destination_is_detected_and_force_replaces_it() {
     let m = w.manifest();
     let e = entry(&m, "asav-9.18.1");
     assert_eq!(e["action"], "failed");
+    assert_eq!(m["errors"].as_array().unwrap().len(), 1, "{}", m["errors"]);
+    assert!(
+        m["errors"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("asav-9.18.1")
+    );
     assert!(
         e["reason"].as_str().unwrap().contains("different content"),
         "{e}"

@@ -305,6 +305,13 @@ fn labs_convert_to_valid_schema_2_with_folders() {
         !notes.iter().any(|n| n.contains("not found in the source")),
         "all images exist: {notes:?}"
     );
+    assert!(
+        m["needs_review"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["source"] == e["source"] && f["what"] == e["review"])
+    );
     // A copy of a lab keeps its EVE-NG UUID; the importer gives it a new one.
     let copy = load(&w.labs().join("Full Lab copy.json"));
     assert_ne!(copy.id, lab.id);
