@@ -7,9 +7,32 @@ use std::process::Command;
 
 use crate::error::CtlError;
 
-/// The node unit name labd and netd use (`nova-node-<lab>-<node>.scope`).
-pub fn unit_name(lab_id: &str, node_id: &str) -> String {
-    format!("nova-node-{lab_id}-{node_id}.scope")
+/// The unit name labd gives a node (`nova-node-<lab component>-<node>.scope`), for nodes
+/// that are not running (a running node's `Unit` property is used instead).
+///
+/// Mirrors labd's `naming::unit_component` (daemons/labd/src/naming.rs): lower-case, bytes
+/// outside `[a-z0-9]` become `_`, an empty or over-long id becomes `h` + FNV-1a-64 hex.
+/// TODO(nova-dbus): move this rule into the contract crate so it is written once.
+pub fn unit_name(lab_id: &str, node_id: u32) -> String {
+    let s: String = lab_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let component = if s.is_empty() || s.len() > nova_dbus::nodes::MAX_COMPONENT_LEN {
+        let h = lab_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("h{h:016x}")
+    } else {
+        s
+    };
+    nova_dbus::nodes::node_unit_name(&component, &node_id.to_string())
 }
 
 /// The journalctl command line for a unit.
@@ -53,6 +76,12 @@ mod tests {
                 "20"
             ]
         );
-        assert_eq!(unit_name("lab", "3"), "nova-node-lab-3.scope");
+        assert_eq!(unit_name("demo", 3), "nova-node-demo-3.scope");
+        assert_eq!(
+            unit_name("4F1c2a3b-0000-4000-8000-000000000001", 2),
+            "nova-node-4f1c2a3b_0000_4000_8000_000000000001-2.scope"
+        );
+        let long = unit_name(&"x".repeat(200), 1);
+        assert!(long.starts_with("nova-node-h") && long.len() < 40, "{long}");
     }
 }

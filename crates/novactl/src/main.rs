@@ -118,5 +118,5 @@ async fn node_unit(d: &lab::Labd<'_>, r: &cli::NodeRef) -> anyhow::Result<String
     if let Ok(console::Endpoint::Journal(unit)) = console::parse_endpoint(&live.console) {
         return Ok(unit);
     }
-    Ok(logs::unit_name(&l.id, &id.to_string()))
+    Ok(logs::unit_name(&l.id, id))
 }
