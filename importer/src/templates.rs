@@ -155,8 +155,16 @@ pub fn convert(
     t.key = key.to_owned();
     t.kind = kind.clone();
     t.declared_kind = Some(kind.clone());
-    t.name = str_of(m, "name").map(str::to_owned);
+    // EVE-NG's `description` is the label in the node list, which is nova-ve's display
+    // `name`. EVE-NG's `name` is only a node-name prefix (`R`, `SW`): as a nova-ve name
+    // it would match nearly every image by substring, so it is kept aside.
+    t.name = str_of(m, "description")
+        .or_else(|| str_of(m, "name"))
+        .map(str::to_owned);
     t.description = str_of(m, "description").map(str::to_owned);
+    if let Some(prefix) = str_of(m, "name") {
+        t.extras.insert("node_name_prefix".into(), json!(prefix));
+    }
     t.cpu = num_of(m, "cpu").filter(|&c| c > 0);
     t.ram = num_of(m, "ram").filter(|&r| r >= 16);
     t.cpulimit = num_of(m, "cpulimit");

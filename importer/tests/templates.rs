@@ -30,7 +30,8 @@ fn templates_map_field_by_field() {
 
     let vios = read(&w, "qemu/vios.json");
     assert_eq!(vios["type"], "qemu");
-    assert_eq!(vios["name"], "vIOS");
+    assert_eq!(vios["name"], "Cisco vIOS Router");
+    assert_eq!(vios["extras"]["node_name_prefix"], "vIOS");
     assert_eq!(vios["description"], "Cisco vIOS Router");
     assert_eq!(vios["cpu"], 1);
     assert_eq!(vios["ram"], 1024);
@@ -240,5 +241,15 @@ fn imported_templates_list_the_imported_images_the_way_labd_does() {
     assert_eq!(
         listed(&NodeKind::Dynamips, "c7200"),
         vec!["c7200-adventerprisek9-mz.152-4.S2.image"]
+    );
+    // EVE-NG's short node-name prefixes (`R` for IOL) must not match every image.
+    assert_eq!(
+        set.get(&NodeKind::Iol, "iol").unwrap().display_name(),
+        "Cisco IOL"
+    );
+    assert!(
+        !set.get(&NodeKind::Qemu, "win")
+            .unwrap()
+            .matches_image("vios-15.6")
     );
 }
