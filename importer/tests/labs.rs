@@ -332,6 +332,29 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     assert_eq!(p2p_lab.networks.len(), 1);
     assert!(p2p_lab.network(1).unwrap().implicit);
 
+    // Open every imported lab the way labd builds its index at start-up: the store's
+    // recursive listing, each lab read (and upgraded if needed), ids unique.
+    let store = nova_lab_model::LabStore::open(w.labs()).unwrap();
+    let listed = store
+        .list_recursive(&nova_lab_model::FolderPath::root())
+        .unwrap();
+    let converted = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["category"] == "lab" && e["action"] == "converted")
+        .count();
+    assert_eq!(listed.len(), converted, "{listed:?}");
+    let mut ids = std::collections::HashSet::new();
+    for entry in &listed {
+        let (lab, upgrade) = store
+            .read_upgrading(&entry.path)
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.path));
+        assert!(upgrade.is_none(), "{} needed an upgrade", entry.path);
+        lab.validate().unwrap();
+        assert!(ids.insert(lab.id.clone()), "duplicate lab id {}", lab.id);
+    }
+
     // Second run: identical output, nothing rewritten.
     let before = tree_state(&w.labs());
     assert_eq!(w.run(&["--only", "labs"]).status.code(), Some(0));
