@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-deps lint fmt clippy nextest test-leftovers sandbox-shell bench bench-labd demo demo-stop clean
+.PHONY: all build test test-deps lint fmt clippy nextest test-leftovers sandbox-shell bench bench-labd bench-netd demo demo-stop clean
 
 all: build
 
@@ -51,10 +51,16 @@ demo-stop:
 
 # labd bench: start/stop of a 100-node linux lab with 150 links vs Mininet, in a sandbox.
 # Installs Debian's mininet (idempotently) first; release binaries go into the sandbox.
-bench: bench-labd
+bench: bench-labd bench-netd
 
 bench-labd:
 	@dpkg-query -W -f='$${Status}' mininet 2>/dev/null | grep -q "install ok installed" || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mininet; }
 	$(CARGO) build --release -p nova-ve-netd -p nova-ve-labd -p novactl
 	$(CARGO) bench -p novactl --bench lab_start
+
+# netd bench: bridge+TAP create/attach/delete via D-Bus netd (in a sandbox) vs in-process
+# rtnetlink vs `ip` shell-outs, per operation, with ratios.
+bench-netd:
+	$(CARGO) build --release -p nova-ve-netd
+	$(CARGO) bench -p nova-ve-netd --bench netd

@@ -395,7 +395,7 @@ impl NetEngine {
     ) -> Result<()> {
         match op {
             Op::CreateBridge(name) => {
-                self.ensure_absent(name).await?;
+                // No look-up first: the kernel's EEXIST is the AlreadyExists answer.
                 self.handle
                     .link()
                     .add(LinkBridge::new(name.as_str()).build())
@@ -410,7 +410,7 @@ impl NetEngine {
                 });
             }
             Op::CreateTap { name, owner_uid } => {
-                self.ensure_absent(name).await?;
+                // IFF_TUN_EXCL makes the kernel refuse an existing name (EBUSY).
                 tap::create_persistent_tap(name, *owner_uid)?;
                 self.adopt_new(reg, name, LinkKind::Tap, None, created)
                     .await?;
@@ -539,13 +539,6 @@ impl NetEngine {
         Ok(())
     }
 
-    async fn ensure_absent(&self, name: &IfName) -> Result<()> {
-        if self.link_by_name(name.as_str()).await?.is_some() {
-            return Err(NetdError::AlreadyExists(format!("interface {name}")));
-        }
-        Ok(())
-    }
-
     /// Marks a just-created interface and records it; deletes it again if that fails, so a
     /// failure never leaves an unowned prefixed interface behind.
     async fn adopt_new(
@@ -594,10 +587,8 @@ impl NetEngine {
         caller: Caller,
         created: &mut Vec<String>,
     ) -> Result<()> {
-        self.ensure_absent(name).await?;
         match netns_pid {
             None => {
-                self.ensure_absent(peer).await?;
                 self.handle
                     .link()
                     .add(LinkVeth::new(name.as_str(), peer.as_str()).build())

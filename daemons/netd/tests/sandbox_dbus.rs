@@ -310,7 +310,57 @@ fn parse_pcap(d: &[u8]) -> Result<Pcap, Box<dyn std::error::Error>> {
     Ok((linktype, frames))
 }
 
-inside_fns!(net, node_scope, wrap_pid, concurrent100, capture_ping);
+/// Subscribes to netd's signals, makes changes, prints the signals seen in order.
+fn signals(_a: &[String]) -> InsideResult {
+    use futures_util::StreamExt;
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        let net = Net1Proxy::new(&conn).await?;
+        let mut added = net.receive_interface_added().await?;
+        let mut changed = net.receive_interface_changed().await?;
+        let mut removed = net.receive_interface_removed().await?;
+        net.create_bridge("nvsig").await.map_err(err_text)?;
+        net.set_mtu("nvsig", 1400).await.map_err(err_text)?;
+        net.delete_interface("nvsig").await.map_err(err_text)?;
+        let t = Duration::from_secs(5);
+        let a = tokio::time::timeout(t, added.next())
+            .await?
+            .ok_or("no added")?;
+        let c = tokio::time::timeout(t, changed.next())
+            .await?
+            .ok_or("no changed")?;
+        let r = tokio::time::timeout(t, removed.next())
+            .await?
+            .ok_or("no removed")?;
+        let (a, c, r) = (a.args()?, c.args()?, r.args()?);
+        Ok(format!(
+            "added {} {}; changed {}; removed {}",
+            a.name(),
+            a.kind(),
+            c.name(),
+            r.name()
+        ))
+    })
+}
+
+inside_fns!(
+    net,
+    node_scope,
+    wrap_pid,
+    concurrent100,
+    capture_ping,
+    signals
+);
+
+#[test]
+fn signals_follow_changes() {
+    let sb = boot_with_netd();
+    let out = sb.call("nova-ve", "signals", &[]).unwrap();
+    assert_eq!(
+        out.trim(),
+        "added nvsig bridge; changed nvsig; removed nvsig"
+    );
+}
 
 // ---------------------------------------------------------------- the tests
 
