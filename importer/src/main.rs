@@ -1,5 +1,8 @@
 //! `nova-ve-import-eveng`: the operator's command line over [`nova_import_eveng::run`].
 
+// The flag docs are clap's --help text, where `<dest>/<kind>` placeholders read well.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
