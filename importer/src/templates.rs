@@ -580,9 +580,10 @@ fn load_state(dir: &Path) -> State {
 /// Converts and writes every discovered template.
 pub fn import_all(opts: &Options, sources: &[TemplateSource]) -> Vec<Entry> {
     let mut state = load_state(&opts.templates_dir);
+    let listnames = custom_listnames(&opts.source);
     let mut out = Vec::new();
     for src in sources {
-        out.push(import_one(opts, src, &mut state));
+        out.push(import_one(opts, src, &listnames, &mut state));
     }
     if !opts.dry_run && !sources.is_empty() {
         let bytes = serde_json::to_vec_pretty(&state).unwrap_or_default();
@@ -601,7 +602,35 @@ pub fn import_all(opts: &Options, sources: &[TemplateSource]) -> Vec<Entry> {
     out
 }
 
-fn import_one(opts: &Options, src: &TemplateSource, state: &mut State) -> Entry {
+/// `html/includes/custom_templates.yml`: template key → `listname` (the label EVE-NG
+/// shows for a custom template). Missing or unreadable → empty.
+pub fn custom_listnames(source: &Path) -> BTreeMap<String, String> {
+    let path = source.join("html/includes/custom_templates.yml");
+    let Ok(bytes) = run::read_capped(&path, MAX_TEMPLATE_BYTES) else {
+        return BTreeMap::new();
+    };
+    let Ok(Value::Object(m)) = serde_norway::from_slice::<Value>(&bytes) else {
+        return BTreeMap::new();
+    };
+    let Some(Value::Array(list)) = m.get("custom_templates") else {
+        return BTreeMap::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            Some((
+                e.get("name")?.as_str()?.to_owned(),
+                e.get("listname")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn import_one(
+    opts: &Options,
+    src: &TemplateSource,
+    listnames: &BTreeMap<String, String>,
+    state: &mut State,
+) -> Entry {
     let mut e = Entry::new(Category::Template, Action::Converted, &src.path);
     e.name = Some(src.key.clone());
     let parsed = run::read_capped(&src.path, MAX_TEMPLATE_BYTES)
@@ -614,6 +643,13 @@ fn import_one(opts: &Options, src: &TemplateSource, state: &mut State) -> Entry 
             }
             .map_err(|e| e.to_string())
         });
+    // A custom template's list label stands in for a missing description.
+    let parsed = parsed.map(|mut m| {
+        if let (None, Some(label)) = (str_of(&m, "description"), listnames.get(&src.key)) {
+            m.insert("description".into(), json!(label));
+        }
+        m
+    });
     let converted = match parsed.and_then(|m| convert(&src.key, &m).map_err(|e| e.to_string())) {
         Ok(c) => c,
         Err(reason) => {

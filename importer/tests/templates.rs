@@ -164,7 +164,10 @@ fn templates_map_field_by_field() {
             .interface_names(4),
         vec!["em0 / fxp0", "em1 / int", "ge-0/0/0", "ge-0/0/1"]
     );
-    assert_eq!(set.len(), 9, "every converted template loads");
+    assert_eq!(set.len(), 10, "every converted template loads");
+    // custom_templates.yml's listname stands in for a missing description.
+    assert_eq!(read(&w, "qemu/linux.json")["name"], "Linux Cloud");
+    assert_eq!(read(&w, "qemu/linux.json")["console_type"], "vnc");
 }
 
 #[test]

@@ -134,6 +134,10 @@ impl World {
         {
             fs::copy(entry.path(), tdir.join(entry.file_name())).unwrap();
         }
+        write(
+            &src.join("html/includes/custom_templates.yml"),
+            b"---\ncustom_templates:\n  - name: linux\n    listname: Linux Cloud\n...\n",
+        );
         let labs = src.join("labs");
         let full = fs::read(fixtures().join("labs/full.unl")).unwrap();
         write(&labs.join("Folder A/Sub Folder/Full Lab.unl"), &full);
