@@ -81,6 +81,12 @@ if ((${#sysusers[@]})); then
   systemd-sysusers "${sysusers[@]}"
 fi
 
+# The stock /run layout a booted host has (e.g. /run/frr from frr's tmpfiles.d), made in the
+# private /run only: --prefix keeps every other path out (the full stock tmpfiles run is what
+# empties the host's /tmp). No /run/nologin: it would lock users out of PAM logins (su, runuser).
+systemd-tmpfiles --create --boot --prefix=/run --exclude-prefix=/run/nologin 2>/dev/null ||
+  echo "nova-sandbox init: some stock /run entries could not be created" >&2
+
 echo "nova-sandbox init: namespaces ready, starting systemd" >&2
 exec env -i container=nova \
   SYSTEMD_UNIT_PATH="$state/mask:$state/units:/lib/systemd/system" \

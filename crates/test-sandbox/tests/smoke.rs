@@ -264,6 +264,15 @@ fn project_files_and_users_exist_only_inside() {
             .join("upper/var/lib/nova-ve/sandbox-smoke")
             .exists()
     );
+    // The stock /run layout of a booted host is there (frr's tmpfiles.d makes /run/frr), but
+    // no /run/nologin.
+    sb.run_ok(&["test", "-d", "/run/user"]).unwrap();
+    assert!(
+        !sb.run(&["test", "-e", "/run/nologin"])
+            .unwrap()
+            .status
+            .success()
+    );
     // tmpfiles.d entries apply only when asked, and only inside.
     assert!(
         !sb.run(&["test", "-e", "/var/lib/nova-sbtest"])
