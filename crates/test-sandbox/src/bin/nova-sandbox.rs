@@ -12,6 +12,7 @@
 //! ```
 
 use std::fs;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
@@ -259,8 +260,12 @@ fn leftovers() -> Result<ExitCode> {
         println!("nova-sandbox: no sandbox leftovers");
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = std::io::stdout().lock();
     for item in &report {
-        println!("leftover: {item}");
+        // A closed pipe (`| head`) is no reason to panic.
+        if writeln!(out, "leftover: {item}").is_err() {
+            break;
+        }
     }
     Ok(ExitCode::FAILURE)
 }
