@@ -115,7 +115,7 @@ fn name_file(name: &str) -> Result<PathBuf> {
 fn boot(host_net: bool, name: &str) -> Result<ExitCode> {
     let file = name_file(name)?;
     if let Some((pid1, _)) = read_name(name)?
-        && PathBuf::from(format!("/proc/{pid1}")).exists()
+        && process_alive(pid1)
     {
         bail!("sandbox {name} is already running (PID 1 = {pid1})");
     }
@@ -161,9 +161,7 @@ fn read_name(name: &str) -> Result<Option<(u32, u32)>> {
 
 fn running(name: &str) -> Result<(u32, u32)> {
     match read_name(name)? {
-        Some((pid1, holder)) if PathBuf::from(format!("/proc/{pid1}")).exists() => {
-            Ok((pid1, holder))
-        }
+        Some((pid1, holder)) if process_alive(pid1) => Ok((pid1, holder)),
         _ => bail!("no running sandbox named {name} (start one: scripts/sandbox boot {name})"),
     }
 }
@@ -234,12 +232,20 @@ fn stop(name: &str) -> Result<ExitCode> {
     let pid = rustix::process::Pid::from_raw(holder as i32).context("holder pid")?;
     rustix::process::kill_process(pid, rustix::process::Signal::TERM)?;
     for _ in 0..500 {
-        if !PathBuf::from(format!("/proc/{holder}")).exists() {
+        if !process_alive(holder) {
             return Ok(ExitCode::SUCCESS);
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     bail!("holder {holder} of sandbox {name} did not exit")
+}
+
+/// Alive and not a zombie (an exited holder whose parent has not reaped it yet is done).
+fn process_alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+    })
 }
 
 fn list() -> Result<ExitCode> {
