@@ -83,35 +83,36 @@ impl Net1 {
     async fn run(
         &self,
         header: &Header<'_>,
-        emitter: &SignalEmitter<'_>,
         parse: impl FnOnce() -> Result<Vec<Op>>,
     ) -> Result<u32> {
         let caller = self.gate.check(header, ACTION_MANAGE).await?;
         let ops = parse()?;
-        let (n, events) = self.engine.apply(ops, caller).await?;
-        emit(emitter, events).await;
+        let (n, _events) = self.engine.apply(ops, caller).await?;
         Ok(n)
     }
 
     async fn one(
         &self,
         header: &Header<'_>,
-        emitter: &SignalEmitter<'_>,
         parse: impl FnOnce() -> Result<Op>,
     ) -> Result<(), NetError> {
-        self.run(header, emitter, || parse().map(|op| vec![op]))
+        self.run(header, || parse().map(|op| vec![op]))
             .await
             .map(|_| ())
             .map_err(to_dbus)
     }
 }
 
-async fn emit(emitter: &SignalEmitter<'_>, events: Vec<Event>) {
-    for ev in events {
+/// Turns engine events into signals, in order, off the method-reply path.
+async fn emit_events(
+    emitter: SignalEmitter<'static>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+) {
+    while let Some(ev) = rx.recv().await {
         let r = match &ev {
-            Event::Added { name, kind } => Net1::interface_added(emitter, name, kind).await,
-            Event::Changed { name } => Net1::interface_changed(emitter, name).await,
-            Event::Removed { name } => Net1::interface_removed(emitter, name).await,
+            Event::Added { name, kind } => Net1::interface_added(&emitter, name, kind).await,
+            Event::Changed { name } => Net1::interface_changed(&emitter, name).await,
+            Event::Removed { name } => Net1::interface_removed(&emitter, name).await,
         };
         if let Err(e) = r {
             tracing::warn!("emitting {ev:?}: {e}");
@@ -129,59 +130,50 @@ impl Net1 {
     async fn create_bridge(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
-            Ok(Op::CreateBridge(IfName::parse_host(name)?))
-        })
-        .await
+        self.one(&header, || Ok(Op::CreateBridge(IfName::parse_host(name)?)))
+            .await
     }
 
     async fn create_tap(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         owner_uid: u32,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || parse_create_tap(name, owner_uid))
+        self.one(&header, || parse_create_tap(name, owner_uid))
             .await
     }
 
     async fn create_veth(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         peer: &str,
         netns_pid: u32,
         peer_up: bool,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
-            Op::create_veth(name, peer, netns_pid, peer_up)
-        })
-        .await
+        self.one(&header, || Op::create_veth(name, peer, netns_pid, peer_up))
+            .await
     }
 
     async fn delete_interface(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || Ok(Op::Delete(IfName::parse(name)?)))
+        self.one(&header, || Ok(Op::Delete(IfName::parse(name)?)))
             .await
     }
 
     async fn attach_to_bridge(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         bridge: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
+        self.one(&header, || {
             Ok(Op::Attach {
                 name: IfName::parse(name)?,
                 bridge: IfName::parse(bridge)?,
@@ -193,21 +185,19 @@ impl Net1 {
     async fn detach_from_bridge(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || Ok(Op::Detach(IfName::parse(name)?)))
+        self.one(&header, || Ok(Op::Detach(IfName::parse(name)?)))
             .await
     }
 
     async fn set_up(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         up: bool,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
+        self.one(&header, || {
             Ok(Op::SetUp {
                 name: IfName::parse(name)?,
                 up,
@@ -219,11 +209,10 @@ impl Net1 {
     async fn set_mtu(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         mtu: u32,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
+        self.one(&header, || {
             Ok(Op::SetMtu {
                 name: IfName::parse(name)?,
                 mtu: Mtu::new(mtu)?,
@@ -235,11 +224,10 @@ impl Net1 {
     async fn set_mac(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         mac: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
+        self.one(&header, || {
             Ok(Op::SetMac {
                 name: IfName::parse(name)?,
                 mac: MacAddr::parse(mac)?,
@@ -252,14 +240,13 @@ impl Net1 {
     async fn set_netem(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
         delay_us: u32,
         jitter_us: u32,
         loss_percent: f64,
         rate_bytes_per_sec: u64,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
+        self.one(&header, || {
             Ok(Op::SetNetem {
                 name: IfName::parse(name)?,
                 netem: Netem::new(delay_us, jitter_us, loss_percent, rate_bytes_per_sec)?,
@@ -271,13 +258,10 @@ impl Net1 {
     async fn clear_netem(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         name: &str,
     ) -> Result<(), NetError> {
-        self.one(&header, &emitter, || {
-            Ok(Op::ClearNetem(IfName::parse(name)?))
-        })
-        .await
+        self.one(&header, || Ok(Op::ClearNetem(IfName::parse(name)?)))
+            .await
     }
 
     #[zbus(out_args("interfaces"))]
@@ -296,10 +280,9 @@ impl Net1 {
     async fn apply(
         &self,
         #[zbus(header)] header: Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         ops: Vec<(String, HashMap<String, OwnedVariant>)>,
     ) -> Result<u32, NetError> {
-        self.run(&header, &emitter, || parse_batch(&ops))
+        self.run(&header, || parse_batch(&ops))
             .await
             .map_err(to_dbus)
     }
@@ -536,6 +519,8 @@ pub async fn serve(
     scopes: Option<NodeScopes>,
 ) -> zbus::Result<()> {
     let server = conn.object_server();
+    let emitter = SignalEmitter::new(conn, nova_dbus::net::OBJECT_PATH)?.into_owned();
+    tokio::spawn(emit_events(emitter, engine.subscribe()));
     server
         .at(nova_dbus::net::OBJECT_PATH, Net1::new(engine, gate.clone()))
         .await?;

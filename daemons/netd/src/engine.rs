@@ -217,6 +217,8 @@ pub struct ReconcileReport {
 pub struct NetEngine {
     handle: Handle,
     registry: Mutex<Registry>,
+    /// Where events go, in the order the changes were made (sent under the lock).
+    sink: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Event>>>,
 }
 
 /// Opens an rtnetlink connection in the calling thread's network namespace and spawns its
@@ -239,6 +241,7 @@ impl NetEngine {
         let engine = Self {
             handle,
             registry: Mutex::new(registry),
+            sink: std::sync::Mutex::new(None),
         };
         let report = engine.reconcile().await?;
         Ok((engine, report))
@@ -343,6 +346,27 @@ impl NetEngine {
             .collect()
     }
 
+    /// Delivers every future event, in the order of the changes, to the returned receiver
+    /// (replacing an earlier subscriber). The D-Bus adaptor turns them into signals without
+    /// delaying the method replies.
+    pub fn subscribe(&self) -> tokio::sync::mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Ok(mut s) = self.sink.lock() {
+            *s = Some(tx);
+        }
+        rx
+    }
+
+    fn publish(&self, events: &[Event]) {
+        if let Ok(s) = self.sink.lock()
+            && let Some(tx) = s.as_ref()
+        {
+            for e in events {
+                let _ = tx.send(e.clone());
+            }
+        }
+    }
+
     /// Runs one operation.
     pub async fn run(&self, op: Op, caller: Caller) -> Result<Vec<Event>> {
         self.apply(vec![op], caller).await.map(|(_, ev)| ev)
@@ -362,9 +386,16 @@ impl NetEngine {
                 let undone = self.rollback(&mut reg, &created).await;
                 tracing::warn!(ACTION = "apply", failed_op = i, undone = ?undone, "batch failed: {e}");
                 reg.save()?;
+                // What was created and rolled back is not announced; what was removed is.
+                let removed: Vec<Event> = events
+                    .into_iter()
+                    .filter(|ev| matches!(ev, Event::Removed { name } if !created.contains(name)))
+                    .collect();
+                self.publish(&removed);
                 return Err(e);
             }
         }
+        self.publish(&events);
         Ok((ops.len() as u32, events))
     }
 
