@@ -329,7 +329,7 @@ fn foreign_interfaces_are_refused_and_untouched() {
         ns.sh(&["ip", "link", "add", "nvfake", "type", "bridge"]);
         ns.sh(&["ip", "link", "set", "nvfake", "alias", "nova-ve-netd:owned"]);
         e.run(Op::CreateBridge(n("nvmine")), ROOT).await.unwrap();
-        let before = ns.sh(&["ip", "-d", "-o", "link"]);
+        let before = ns.sh(&["ip", "-o", "link"]);
         for victim in ["eth0", "lo", "nvforeign", "nvfake"] {
             let ops = vec![
                 Op::Delete(n(victim)),
@@ -376,7 +376,7 @@ fn foreign_interfaces_are_refused_and_untouched() {
             e.run(Op::Delete(n("nvnothing")), ROOT).await,
             Err(NetdError::NotFound(_))
         ));
-        assert_eq!(before, ns.sh(&["ip", "-d", "-o", "link"]));
+        assert_eq!(before, ns.sh(&["ip", "-o", "link"]));
         let names: Vec<String> = e
             .list()
             .await
