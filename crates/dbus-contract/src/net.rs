@@ -70,8 +70,13 @@ pub trait Net1 {
     /// Creates a persistent TAP owned by `owner_uid`.
     fn create_tap(&self, name: &str, owner_uid: u32) -> zbus::Result<()>;
     /// Creates a veth pair, the peer optionally inside the netns of `netns_pid`.
-    fn create_veth(&self, name: &str, peer: &str, netns_pid: u32, peer_up: bool)
-    -> zbus::Result<()>;
+    fn create_veth(
+        &self,
+        name: &str,
+        peer: &str,
+        netns_pid: u32,
+        peer_up: bool,
+    ) -> zbus::Result<()>;
     /// Deletes an owned interface.
     fn delete_interface(&self, name: &str) -> zbus::Result<()>;
     /// Attaches an owned interface to an owned bridge.
@@ -100,8 +105,7 @@ pub trait Net1 {
     /// Applies a batch of operations; returns how many were applied.
     fn apply(&self, ops: &[BatchOp<'_>]) -> zbus::Result<u32>;
     /// Starts a capture; returns the read end of a pcap stream.
-    fn capture_start(&self, name: &str, filter: &[BpfInstruction])
-    -> zbus::Result<zbus::OwnedFd>;
+    fn capture_start(&self, name: &str, filter: &[BpfInstruction]) -> zbus::Result<zbus::OwnedFd>;
 
     /// Name prefix of owned interfaces.
     #[zbus(property)]
