@@ -383,21 +383,27 @@ pub async fn watch_units(conn: Connection, engine: Arc<LabEngine>) -> zbus::Resu
         .arg(0, "org.freedesktop.systemd1.Unit")
         .build()?;
     let mut props = zbus::MessageStream::for_match_rule(rule, &conn, None).await?;
+    // Never wait inside this loop: a stream that is not drained fills zbus's queue, which
+    // stalls the whole connection (and with it the replies the engine is waiting for). Each
+    // notification is handled in its own task.
     loop {
         tokio::select! {
             Some(sig) = removed.next() => {
                 if let Ok(a) = sig.args() && a.id.starts_with("nova-node-") {
-                    engine.unit_changed(&a.id, "").await;
+                    let (engine, unit) = (engine.clone(), a.id.clone());
+                    tokio::spawn(async move { engine.unit_changed(&unit, "").await });
                 }
             }
             Some(sig) = jobs.next() => {
                 if let Ok(a) = sig.args() && a.unit.starts_with("nova-node-") {
-                    let state = SystemHost::new(conn.clone(), PathBuf::new()).unit_state(&a.unit).await.unwrap_or_default();
-                    engine.unit_changed(&a.unit, &state).await;
+                    // unit_changed asks systemd for the unit's current state itself.
+                    let (engine, unit) = (engine.clone(), a.unit.clone());
+                    tokio::spawn(async move { engine.unit_changed(&unit, "").await });
                 }
             }
             Some(Ok(msg)) = props.next() => {
-                on_unit_properties(&engine, &msg).await;
+                let engine = engine.clone();
+                tokio::spawn(async move { on_unit_properties(&engine, &msg).await });
             }
             else => return Ok(()),
         }

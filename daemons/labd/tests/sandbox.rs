@@ -124,7 +124,7 @@ fn call(
     sig: &str,
     args: &[&str],
 ) -> Result<serde_json::Value, String> {
-    let mut a = vec!["call", DEST, path, iface, method];
+    let mut a = vec!["--timeout=60", "call", DEST, path, iface, method];
     if !sig.is_empty() {
         a.push(sig);
         a.extend_from_slice(args);
@@ -657,5 +657,120 @@ fn hot_links_netem_journal_and_cgroups() {
     assert!(
         !links.lines().any(|l| l.contains(": nv")),
         "interfaces left: {links}"
+    );
+}
+
+/// 100 busybox hosts, a ring of 100 node-to-node links plus 50 links to 10 shared networks.
+fn ring_lab(count: u32) -> String {
+    let mut nodes = serde_json::Map::new();
+    let mut networks = serde_json::Map::new();
+    let mut links = Vec::new();
+    for i in 1..=count {
+        nodes.insert(i.to_string(), serde_json::json!({"id": i, "name": format!("h{i}"), "type": "linux", "template": "host", "ethernet": 3}));
+        networks.insert(i.to_string(), serde_json::json!({"id": i, "name": format!("implicit-{i}"), "type": "linux_bridge", "implicit": true, "visibility": false}));
+        links.push(serde_json::json!({"id": format!("lnk_{:03}", 2 * i - 1), "from": {"node_id": i, "interface_index": 0}, "to": {"network_id": i}}));
+        links.push(serde_json::json!({"id": format!("lnk_{:03}", 2 * i), "from": {"node_id": i % count + 1, "interface_index": 1}, "to": {"network_id": i}}));
+    }
+    for n in count + 1..=count + 10 {
+        networks.insert(
+            n.to_string(),
+            serde_json::json!({"id": n, "name": format!("lan{n}"), "type": "linux_bridge"}),
+        );
+    }
+    for i in 1..=count / 2 {
+        links.push(serde_json::json!({"id": format!("lnk_{}", 200 + i), "from": {"node_id": i, "interface_index": 2}, "to": {"network_id": count + 1 + i % 10}}));
+    }
+    serde_json::json!({"schema": 2, "id": "bench-100", "meta": {"name": "bench"}, "nodes": nodes, "networks": networks, "links": links}).to_string()
+}
+
+fn bench_count() -> u32 {
+    std::env::var("LABD_BENCH_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+/// `cargo test -p nova-ve-labd --test sandbox -- --ignored --nocapture bench`: start and stop
+/// times of a 100-node linux lab with 150 links (every node running and every link wired).
+#[test]
+#[ignore = "benchmark; run explicitly"]
+fn bench_100_nodes_150_links() {
+    let sb = boot();
+    sb.run_ok(&[
+        "systemctl",
+        "set-environment",
+        "RUST_LOG=nova_ve_labd=debug",
+    ])
+    .unwrap();
+    sb.run_ok(&["systemctl", "restart", "nova-ve-labd"])
+        .unwrap();
+    let lab = manager(
+        &sb,
+        "ImportLab",
+        "sss",
+        &["", "bench", &ring_lab(bench_count())],
+    )
+    .unwrap()["data"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Instant::now();
+    let failed = match call(&sb, &lab, "org.novave.Lab1.Lab", "StartAll", "", &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            let mut j = String::new();
+            for cmd in [
+                "systemctl show nova-ve-labd -p TasksCurrent -p TasksMax -p MainPID",
+                "ps -u nova-ve -o pid,ppid,stat,wchan:30,cmd | head -40",
+                "cat /proc/sys/user/max_user_namespaces; ls /proc/$(systemctl show -P MainPID nova-ve-labd)/fd | wc -l",
+                "cat /proc/$(systemctl show -P MainPID nova-ve-labd)/task/*/wchan | sort | uniq -c",
+            ] {
+                j.push_str(&format!(
+                    "$ {cmd}\n{}\n",
+                    sb.run_ok(&["sh", "-c", cmd]).unwrap_or_default()
+                ));
+            }
+            panic!("StartAll: {e}\n{j}");
+        }
+    };
+    let start = t.elapsed();
+    eprintln!(
+        "{}",
+        sb.run_ok(&[
+            "journalctl",
+            "-u",
+            "nova-ve-labd",
+            "-o",
+            "short-precise",
+            "--no-pager"
+        ])
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("start:"))
+        .take(200)
+        .collect::<Vec<_>>()
+        .join("\n")
+    );
+    assert_eq!(failed["data"][0], serde_json::json!([]), "{failed}");
+    assert_eq!(node_units(&sb).lines().count() as u32, bench_count());
+    let veths = sb
+        .run_ok(&["ip", "-o", "link", "show", "type", "veth"])
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(
+        veths as u32,
+        bench_count() * 5 / 2,
+        "one veth per wired interface"
+    );
+    let t = Instant::now();
+    let failed = lab_call(&sb, &lab, "StopAll", "", &[]);
+    let stop = t.elapsed();
+    assert_eq!(failed["data"][0], serde_json::json!([]));
+    assert_eq!(node_units(&sb).trim(), "");
+    eprintln!(
+        "{} linux nodes, {} links: StartAll {start:?}, StopAll {stop:?}",
+        bench_count(),
+        bench_count() * 3 / 2
     );
 }

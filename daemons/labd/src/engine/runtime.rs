@@ -249,24 +249,31 @@ impl LabEngine {
             .join(node_id.to_string());
         let spec = crate::linux::linux_spec(&h.key, node, &self.templates, &work_dir, &wired)?;
         let req = LaunchRequest { spec };
+        let t0 = std::time::Instant::now();
         let pending = self.host.launch(req).await.map_err(map_host)?;
         let pid = pending.pid();
+        let t_launch = t0.elapsed();
         let props = scope_props(&h.id, node);
         let unit = self
             .host
             .start_scope(&h.key.unit, &node_id.to_string(), pid, props)
             .await
             .map_err(map_host)?;
+        let t_scope = t0.elapsed();
         let wired = async {
             if !plugs.is_empty() {
                 self.host.plug(pid, &plugs).await?;
             }
-            pending.release()
+            // release() blocks until the node has exec'd: keep it off the async workers.
+            tokio::task::spawn_blocking(move || pending.release())
+                .await
+                .map_err(|e| HostError::Failed(format!("release: {e}")))?
         };
         if let Err(e) = wired.await {
             let _ = self.host.stop_unit(&unit).await;
             return Err(map_host(e));
         }
+        tracing::debug!(LAB_ID = %h.id, NODE_ID = node_id, "start: launch {t_launch:?}, scope {t_scope:?}, wired+released {:?}", t0.elapsed());
         let mut problems = problems;
         for p in plugs.iter().filter(|p| !p.netem.is_none()) {
             if let Err(e) = self.host.set_netem(&p.host_if, p.netem).await {
@@ -427,19 +434,23 @@ impl LabEngine {
         Ok(())
     }
 
-    /// Starts every stopped node at once; returns the failures (NotSupported kinds included).
+    /// Starts every stopped node, [`PARALLEL_STARTS`] at a time; returns the failures
+    /// (NotSupported kinds included).
     pub async fn start_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
         let ids = self.node_ids(lab_id)?;
-        let results =
-            futures_util::future::join_all(ids.iter().map(|id| self.start_node(lab_id, *id))).await;
+        let results = bounded(
+            ids.clone()
+                .into_iter()
+                .map(|id| self.start_node(lab_id, id)),
+        )
+        .await;
         Ok(failures(&ids, results))
     }
 
     /// Stops every running node; tries all, returns the failures.
     pub async fn stop_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
         let ids = self.node_ids(lab_id)?;
-        let results =
-            futures_util::future::join_all(ids.iter().map(|id| self.stop_node(lab_id, *id))).await;
+        let results = bounded(ids.clone().into_iter().map(|id| self.stop_node(lab_id, id))).await;
         Ok(failures(&ids, results))
     }
 
@@ -662,6 +673,21 @@ impl LabEngine {
         let h = self.handles().into_iter().find(|h| h.key.unit == lab_key)?;
         Some((h, node))
     }
+}
+
+/// How many node starts or stops run at once: enough to overlap the D-Bus round trips, few
+/// enough not to flood netd and systemd.
+pub const PARALLEL_STARTS: usize = 16;
+
+/// Runs the futures, at most [`PARALLEL_STARTS`] at a time, keeping their order.
+async fn bounded<F: std::future::Future<Output = Result<()>>>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<Result<()>> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(futs)
+        .buffered(PARALLEL_STARTS)
+        .collect()
+        .await
 }
 
 fn failures(ids: &[NodeId], results: Vec<Result<()>>) -> Vec<(NodeId, String)> {
