@@ -367,6 +367,58 @@ impl NetEngine {
         }
     }
 
+    /// Watches the kernel's link multicast group: an owned interface that disappears behind
+    /// netd's back (a node's namespace died and took a veth along, someone ran `ip link del`)
+    /// is forgotten and announced as removed. Call once, inside the runtime, in the engine's
+    /// network namespace.
+    pub fn watch_links(self: &std::sync::Arc<Self>) -> Result<()> {
+        use rtnetlink::sys::{AsyncSocket, SocketAddr};
+        let (mut conn, _handle, mut messages) = rtnetlink::new_connection()
+            .map_err(|e| NetdError::Failed(format!("netlink monitor socket: {e}")))?;
+        conn.socket_mut()
+            .socket_mut()
+            .bind(&SocketAddr::new(0, rtnetlink::constants::RTMGRP_LINK))
+            .map_err(|e| NetdError::Failed(format!("join RTMGRP_LINK: {e}")))?;
+        tokio::spawn(conn);
+        let engine = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some((msg, _)) = messages.next().await {
+                let Some(engine) = engine.upgrade() else {
+                    break;
+                };
+                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) =
+                    msg.payload
+                {
+                    engine.forget_vanished(link.header.index).await;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Drops the record of an interface the kernel reported deleted (no-op when netd deleted
+    /// it itself: that op removed the record while holding the lock).
+    async fn forget_vanished(&self, ifindex: u32) {
+        let mut reg = self.registry.lock().await;
+        let Some(rec) = reg.iter().find(|l| l.ifindex == ifindex).cloned() else {
+            return;
+        };
+        reg.remove(&rec.name);
+        let mut events = vec![Event::Removed {
+            name: rec.name.clone(),
+        }];
+        if let Some(p) = &rec.peer
+            && reg.remove(p).is_some()
+        {
+            events.push(Event::Removed { name: p.clone() });
+        }
+        if let Err(e) = reg.save() {
+            tracing::error!("saving state after {} vanished: {e}", rec.name);
+        }
+        tracing::info!(IFNAME = %rec.name, ACTION = "vanished", "{} disappeared outside netd", rec.name);
+        self.publish(&events);
+    }
+
     /// Runs one operation.
     pub async fn run(&self, op: Op, caller: Caller) -> Result<Vec<Event>> {
         self.apply(vec![op], caller).await.map(|(_, ev)| ev)

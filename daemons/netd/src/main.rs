@@ -75,7 +75,9 @@ async fn run() -> anyhow::Result<()> {
             None
         }
     };
-    dbus::serve(&conn, Arc::new(engine), Gate::Polkit(polkit), scopes)
+    let engine = Arc::new(engine);
+    engine.watch_links().context("link monitor")?;
+    dbus::serve(&conn, engine, Gate::Polkit(polkit), scopes)
         .await
         .context("export objects")?;
     conn.request_name(nova_dbus::net::BUS_NAME)

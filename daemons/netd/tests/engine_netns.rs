@@ -501,6 +501,75 @@ fn veth_peer_goes_into_a_node_namespace() {
 }
 
 #[test]
+fn interfaces_vanishing_behind_netds_back_are_forgotten_and_announced() {
+    in_netns(None, |e, ns| async move {
+        let e = std::sync::Arc::new(e);
+        let mut events = e.subscribe();
+        e.watch_links().unwrap();
+        let node = ns.node();
+        e.run(
+            Op::create_veth("nvdie", "eth0", node.pid(), false).unwrap(),
+            ROOT,
+        )
+        .await
+        .unwrap();
+        e.run(Op::CreateBridge(n("nvext")), ROOT).await.unwrap();
+        assert_eq!(
+            events.recv().await.unwrap(),
+            nova_ve_netd::engine::Event::Added {
+                name: "nvdie".into(),
+                kind: "veth"
+            }
+        );
+        assert_eq!(
+            events.recv().await.unwrap(),
+            nova_ve_netd::engine::Event::Added {
+                name: "nvext".into(),
+                kind: "bridge"
+            }
+        );
+        // The node dies: its namespace goes, and the veth with it.
+        drop(node);
+        // Someone deletes a bridge with ip.
+        ns.sh(&["ip", "link", "del", "nvext"]);
+        let mut gone = Vec::new();
+        for _ in 0..2 {
+            let ev = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+                .await
+                .expect("removal event")
+                .unwrap();
+            gone.push(ev);
+        }
+        gone.sort_by_key(|e| format!("{e:?}"));
+        assert_eq!(
+            gone,
+            vec![
+                nova_ve_netd::engine::Event::Removed {
+                    name: "nvdie".into()
+                },
+                nova_ve_netd::engine::Event::Removed {
+                    name: "nvext".into()
+                },
+            ]
+        );
+        assert!(e.recorded().await.is_empty());
+        // netd's own deletions are announced once, not twice.
+        e.run(Op::CreateBridge(n("nvown")), ROOT).await.unwrap();
+        e.run(Op::Delete(n("nvown")), ROOT).await.unwrap();
+        assert!(matches!(
+            events.recv().await.unwrap(),
+            nova_ve_netd::engine::Event::Added { .. }
+        ));
+        assert!(matches!(
+            events.recv().await.unwrap(),
+            nova_ve_netd::engine::Event::Removed { .. }
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(events.try_recv().is_err(), "duplicate event");
+    });
+}
+
+#[test]
 fn failed_batch_rolls_back_what_it_created() {
     in_netns(None, |e, ns| async move {
         let ops = vec![
