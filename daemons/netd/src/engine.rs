@@ -403,6 +403,16 @@ impl NetEngine {
         let Some(rec) = reg.iter().find(|l| l.ifindex == ifindex).cloned() else {
             return;
         };
+        // RTM_DELLINK also announces other things (e.g. AF_BRIDGE "port left its bridge"):
+        // only forget what the kernel really no longer has.
+        match self.link_by_name(&rec.name).await {
+            Ok(Some(l)) if l.index == rec.ifindex => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(IFNAME = %rec.name, "checking a DELLINK: {e}");
+                return;
+            }
+        }
         reg.remove(&rec.name);
         let mut events = vec![Event::Removed {
             name: rec.name.clone(),

@@ -553,6 +553,40 @@ fn interfaces_vanishing_behind_netds_back_are_forgotten_and_announced() {
             ]
         );
         assert!(e.recorded().await.is_empty());
+        // A port leaving its bridge (the kernel says RTM_DELLINK for AF_BRIDGE) is not a removal.
+        e.run(Op::CreateBridge(n("nvbrx")), ROOT).await.unwrap();
+        e.run(
+            Op::CreateTap {
+                name: n("nvtpx"),
+                owner_uid: 0,
+            },
+            ROOT,
+        )
+        .await
+        .unwrap();
+        e.run(
+            Op::Attach {
+                name: n("nvtpx"),
+                bridge: n("nvbrx"),
+            },
+            ROOT,
+        )
+        .await
+        .unwrap();
+        e.run(Op::Detach(n("nvtpx")), ROOT).await.unwrap();
+        for _ in 0..4 {
+            events.recv().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            events.try_recv().is_err(),
+            "detach reported as something else"
+        );
+        assert!(e.is_owned(&n("nvtpx")).await);
+        e.run(Op::Delete(n("nvtpx")), ROOT).await.unwrap();
+        e.run(Op::Delete(n("nvbrx")), ROOT).await.unwrap();
+        events.recv().await.unwrap();
+        events.recv().await.unwrap();
         // netd's own deletions are announced once, not twice.
         e.run(Op::CreateBridge(n("nvown")), ROOT).await.unwrap();
         e.run(Op::Delete(n("nvown")), ROOT).await.unwrap();
