@@ -261,6 +261,21 @@ impl Host for SystemHost {
         })
     }
 
+    fn delete_interfaces<'a>(&'a self, names: &'a [String]) -> HostFuture<'a, ()> {
+        Box::pin(async move {
+            let ops: Vec<_> = names
+                .iter()
+                .map(|n| op("DeleteInterface", vec![("name", Variant::from(n.as_str()))]))
+                .collect();
+            self.net()
+                .await?
+                .apply(&ops)
+                .await
+                .map(drop)
+                .map_err(map_err)
+        })
+    }
+
     fn plug<'a>(&'a self, pid: u32, plugs: &'a [Plug]) -> HostFuture<'a, ()> {
         Box::pin(async move {
             let mut ops = Vec::new();

@@ -128,6 +128,13 @@ impl Host for FakeHost {
         let v = self.0.ifaces.lock().unwrap().clone();
         Box::pin(async move { Ok(v) })
     }
+    fn delete_interfaces<'a>(&'a self, names: &'a [String]) -> HostFuture<'a, ()> {
+        for n in names {
+            self.0.log(format!("delete {n}"));
+            self.0.ifaces.lock().unwrap().retain(|i| &i.name != n);
+        }
+        Box::pin(async { Ok(()) })
+    }
     fn live_macs(&self, _pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>> {
         Box::pin(async { Ok([("eth0".to_string(), "02:00:00:00:00:01".to_string())].into()) })
     }

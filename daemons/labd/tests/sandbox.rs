@@ -768,6 +768,19 @@ fn bench_100_nodes_150_links() {
     let stop = t.elapsed();
     assert_eq!(failed["data"][0], serde_json::json!([]));
     assert_eq!(node_units(&sb).trim(), "");
+    let j = sb
+        .run_ok(&[
+            "journalctl",
+            "-u",
+            "nova-ve-labd",
+            "-o",
+            "short-precise",
+            "--no-pager",
+        ])
+        .unwrap();
+    for l in j.lines().filter(|l| l.contains("stop:")).step_by(10) {
+        eprintln!("{l}");
+    }
     eprintln!(
         "{} linux nodes, {} links: StartAll {start:?}, StopAll {stop:?}",
         bench_count(),

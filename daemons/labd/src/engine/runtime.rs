@@ -370,6 +370,11 @@ impl LabEngine {
 
     /// Stops a node (its unit, and with it every process it left). Stopped already: nothing.
     pub async fn stop_node(&self, lab_id: &str, node_id: NodeId) -> Result<()> {
+        self.stop_node_inner(lab_id, node_id, true).await
+    }
+
+    /// Stops a node; `gc` deletes the bridges nothing uses any more (StopAll does that once).
+    async fn stop_node_inner(&self, lab_id: &str, node_id: NodeId, gc: bool) -> Result<()> {
         let h = self.handle(lab_id)?;
         let lock = h.node_lock(node_id);
         let _life = lock.write().await;
@@ -393,6 +398,7 @@ impl LabEngine {
                 ..rt.clone()
             },
         );
+        let t0 = std::time::Instant::now();
         match self.host.stop_unit(&rt.unit).await {
             Ok(()) | Err(HostError::NotFound(_)) => {}
             Err(e) => {
@@ -402,17 +408,30 @@ impl LabEngine {
         }
         // The kernel removes a veth when its peer's netns goes, but asynchronously: delete the
         // host ends now so a stopped node leaves nothing behind (and netd forgets them).
-        for (host_if, _) in rt.plugged.values() {
+        let t_unit = t0.elapsed();
+        let veths: Vec<String> = rt.plugged.values().map(|(n, _)| n.clone()).collect();
+        self.delete_veths(lab_id, node_id, &veths).await;
+        tracing::debug!(LAB_ID = %lab_id, NODE_ID = node_id, "stop: unit {t_unit:?}, veths {:?}", t0.elapsed());
+        tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node stopped");
+        self.set_rt(&h, node_id, NodeRt::default());
+        if gc {
+            self.gc_bridges(&h, false).await;
+        }
+        Ok(())
+    }
+
+    /// Deletes host veth ends in one batch; one by one when the batch fails (some may be gone).
+    async fn delete_veths(&self, lab_id: &str, node_id: NodeId, veths: &[String]) {
+        if veths.is_empty() || self.host.delete_interfaces(veths).await.is_ok() {
+            return;
+        }
+        for host_if in veths {
             if let Err(e) = self.host.delete_interface(host_if).await
                 && !matches!(e, HostError::NotFound(_))
             {
                 tracing::warn!(LAB_ID = %lab_id, NODE_ID = node_id, IFNAME = %host_if, "not deleted: {e}");
             }
         }
-        tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node stopped");
-        self.set_rt(&h, node_id, NodeRt::default());
-        self.gc_bridges(&h, false).await;
-        Ok(())
     }
 
     /// Deletes a stopped node's runtime files.
@@ -450,7 +469,14 @@ impl LabEngine {
     /// Stops every running node; tries all, returns the failures.
     pub async fn stop_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
         let ids = self.node_ids(lab_id)?;
-        let results = bounded(ids.clone().into_iter().map(|id| self.stop_node(lab_id, id))).await;
+        let results = bounded(
+            ids.clone()
+                .into_iter()
+                .map(|id| self.stop_node_inner(lab_id, id, false)),
+        )
+        .await;
+        let h = self.handle(lab_id)?;
+        self.gc_bridges(&h, false).await;
         Ok(failures(&ids, results))
     }
 
@@ -620,14 +646,17 @@ impl LabEngine {
             .filter(|b| !in_use.contains(*b))
             .cloned()
             .collect();
-        for b in unused {
+        // Bridge deletion waits on the kernel (RCU); overlap the calls.
+        let deletions = unused.into_iter().map(|b| async move {
             match self.host.delete_interface(&b).await {
                 Ok(()) | Err(HostError::NotFound(_)) => {
                     h.bridges.lock().expect("bridges").remove(&b);
                 }
                 Err(e) => tracing::warn!(LAB_ID = %h.id, IFNAME = %b, "bridge not deleted: {e}"),
             }
-        }
+            Ok(())
+        });
+        bounded(deletions).await;
     }
 
     /// systemd says a node unit changed; a unit that is gone or inactive means the node stopped
