@@ -1,1 +1,96 @@
-fn main() {}
+//! Start-time figures for busybox nodes (criterion-free; `cargo bench -p nova-linux-node`).
+//!
+//! Per node: `spawn` (work dir + namespaces + mounts, until the node blocks), `release`
+//! (journal/console connect + exec of busybox sh), and "ready" (until the init script has
+//! configured lo and logged "host ready"), then kill and wait. Nodes have no interfaces,
+//! so no veth wiring is included (that is netd's part). Runs as whoever runs it; works
+//! unprivileged.
+
+use std::time::{Duration, Instant};
+
+use nova_linux_node::{Hostname, Ident, LinuxNodeSpec, Profile, RunningNode, spawn};
+
+const NODES: usize = 100;
+
+fn spec(dir: &std::path::Path, i: usize) -> LinuxNodeSpec {
+    let name = format!("h{i}");
+    LinuxNodeSpec {
+        lab: Ident::new("bench").unwrap(),
+        node: Ident::new(&name).unwrap(),
+        hostname: Hostname::new(&name).unwrap(),
+        work_dir: dir.join(&name),
+        interfaces: vec![],
+        profile: Profile::BusyboxHost {
+            default_gateway: None,
+        },
+    }
+}
+
+fn ready(node: &RunningNode) -> bool {
+    std::fs::read_to_string(node.console_log())
+        .map(|s| s.contains("host ready"))
+        .unwrap_or(false)
+}
+
+fn wait_ready(node: &RunningNode) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while !ready(node) {
+        assert!(Instant::now() < end, "node {} never ready", node.pid());
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn stats(name: &str, v: &mut [Duration]) {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let mean = v.iter().sum::<Duration>() / v.len() as u32;
+    println!(
+        "{name:<26} mean {:7.2} ms   median {:7.2} ms   p95 {:7.2} ms   max {:7.2} ms",
+        ms(mean),
+        ms(v[v.len() / 2]),
+        ms(v[v.len() * 95 / 100]),
+        ms(v[v.len() - 1])
+    );
+}
+
+fn main() {
+    let dir = std::env::current_dir()
+        .unwrap()
+        .join(format!("target/nln-bench-{}", std::process::id()));
+    let (mut sp, mut rel, mut rdy, mut total) = (vec![], vec![], vec![], vec![]);
+    let mut nodes = Vec::new();
+    let t_all = Instant::now();
+    for i in 0..NODES {
+        let t0 = Instant::now();
+        let pending = spawn(&spec(&dir, i)).unwrap();
+        let t1 = Instant::now();
+        let node = pending.release().unwrap();
+        let t2 = Instant::now();
+        wait_ready(&node);
+        let t3 = Instant::now();
+        sp.push(t1 - t0);
+        rel.push(t2 - t1);
+        rdy.push(t3 - t2);
+        total.push(t3 - t0);
+        nodes.push(node);
+    }
+    let all = t_all.elapsed();
+    let t_stop = Instant::now();
+    for n in &nodes {
+        assert!(n.kill(Duration::from_secs(5)).unwrap());
+    }
+    let stop = t_stop.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    println!("{NODES} busybox nodes, one after another, as uid {euid}:");
+    stats("spawn (until blocked)", &mut sp);
+    stats("release (until exec)", &mut rel);
+    stats("release -> init ready", &mut rdy);
+    stats("spawn -> init ready", &mut total);
+    println!(
+        "all {NODES} started and ready in {:.1} ms; all stopped (SIGKILL + wait) in {:.1} ms",
+        all.as_secs_f64() * 1e3,
+        stop.as_secs_f64() * 1e3
+    );
+}

@@ -172,6 +172,7 @@ pub const JOURNAL_STREAM_SOCKET: &str = "/run/systemd/journal/stdout";
 pub struct PlanInput<'a> {
     pub hostname: &'a str,
     pub journal_identifier: String,
+    pub journal_socket: &'a Path,
     pub console_log: &'a Path,
     pub frr: Option<(&'a Path, &'a Path)>,
     pub program: &'a str,
@@ -193,7 +194,7 @@ impl ChildPlan {
             gid_map: format!("0 {gid} 1\n").into_bytes(),
             hostname: input.hostname.as_bytes().to_vec(),
             mounts: mounts(input.frr)?,
-            journal_addr: unix_addr(JOURNAL_STREAM_SOCKET),
+            journal_addr: unix_addr(input.journal_socket)?,
             journal_header: journal_header(&input.journal_identifier),
             console_log: path_cstring(input.console_log)?,
             program: cstring(input.program.as_bytes().to_vec())?,
@@ -266,14 +267,22 @@ fn null_terminated(v: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
-fn unix_addr(path: &str) -> libc::sockaddr_un {
+fn unix_addr(path: &Path) -> Result<libc::sockaddr_un> {
     // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
     let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let bytes = path.as_os_str().as_bytes();
+    // Keep a terminating NUL: sun_path is 108 bytes.
+    if bytes.len() >= a.sun_path.len() || bytes.contains(&0) {
+        return Err(invalid(
+            "journal_socket",
+            "path too long for a unix socket, or has NUL",
+        ));
+    }
     a.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    for (dst, src) in a.sun_path.iter_mut().zip(path.as_bytes()) {
+    for (dst, src) in a.sun_path.iter_mut().zip(bytes) {
         *dst = *src as libc::c_char;
     }
-    a
+    Ok(a)
 }
 
 /// The pipe ends the child uses.

@@ -41,11 +41,21 @@ pub enum Error {
         source: io::Error,
     },
     /// The node process did not report within the deadline.
-    #[error("node process did not report within {0:?} ({1})")]
-    Timeout(std::time::Duration, &'static str),
+    #[error("timed out {0}")]
+    Timeout(&'static str),
     /// The node process went away without reporting (killed from outside?).
     #[error("node process exited before {0}")]
     ChildVanished(&'static str),
+    /// A command run inside the node failed.
+    #[error("{command:?} in node failed ({status}): {stderr}")]
+    NodeCommand {
+        /// The argv, joined by spaces.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+        /// Its stderr, lossily decoded.
+        stderr: String,
+    },
     /// `exec_in_node` was given an empty argv.
     #[error("exec_in_node: empty argv")]
     EmptyArgv,

@@ -8,6 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 
 use crate::error::{Error, Result, os};
+use crate::script::BUSYBOX;
+use crate::spec::IfAddr;
 
 /// Namespaces entered, user first: entering it gives the caller (the unprivileged owner of
 /// the node's user namespace) the capabilities the others need. The PID namespace is not
@@ -45,6 +47,38 @@ pub fn exec_in_node<S: AsRef<OsStr>>(pid: u32, argv: &[S]) -> Result<Output> {
     node_command(pid, argv)?
         .output()
         .map_err(os("exec in node"))
+}
+
+/// Sets `eth<index>` up and adds `addr` to it inside a running node: for interfaces netd
+/// hot-adds after the node started (the init script configures the spec's interfaces
+/// itself). Runs the node's busybox `ip` with typed arguments only.
+pub fn add_interface_address(pid: u32, index: u16, addr: IfAddr) -> Result<()> {
+    let ifname = format!("eth{index}");
+    run_ok(pid, &[BUSYBOX, "ip", "link", "set", "dev", &ifname, "up"])?;
+    run_ok(
+        pid,
+        &[
+            BUSYBOX,
+            "ip",
+            "addr",
+            "add",
+            &addr.to_string(),
+            "dev",
+            &ifname,
+        ],
+    )
+}
+
+fn run_ok(pid: u32, argv: &[&str]) -> Result<()> {
+    let out = exec_in_node(pid, argv)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(Error::NodeCommand {
+        command: argv.join(" "),
+        status: out.status,
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    })
 }
 
 fn open_namespaces(pid: u32) -> Result<Vec<(OwnedFd, libc::c_int)>> {

@@ -29,8 +29,11 @@ mod workdir;
 
 pub use child::{JOURNAL_STREAM_SOCKET, Step};
 pub use error::{Error, Result};
-pub use exec::{exec_in_node, node_command};
-pub use node::{KILL_WAIT, OutputSink, PendingNode, REPORT_TIMEOUT, RunningNode, spawn};
+pub use exec::{add_interface_address, exec_in_node, node_command};
+pub use node::{
+    KILL_WAIT, OutputSink, PendingNode, REPORT_TIMEOUT, RunningNode, SpawnOptions, spawn,
+    spawn_with,
+};
 pub use script::{BUSYBOX, FRR_LIBEXEC, init_script};
 pub use spec::{
     FrrConfig, FrrDaemon, Hostname, Ident, IfAddr, Interface, LinuxNodeSpec,

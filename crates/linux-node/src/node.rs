@@ -39,6 +39,7 @@ pub struct PendingNode {
     go: Option<File>,
     status: File,
     files: WorkFiles,
+    report_timeout: Duration,
 }
 
 /// A released node: its program (busybox sh as PID 1 of the node) runs.
@@ -60,9 +61,32 @@ pub struct RunningNode {
 /// Blocks for a few milliseconds (call it from `spawn_blocking` in async code). Works
 /// unprivileged where unprivileged user namespaces are allowed.
 pub fn spawn(spec: &LinuxNodeSpec) -> Result<PendingNode> {
+    spawn_with(spec, &SpawnOptions::default())
+}
+
+/// Knobs of [`spawn_with`]; the defaults are what production uses.
+#[derive(Debug, Clone)]
+pub struct SpawnOptions {
+    /// journald's stream socket (tests point it at their own listener).
+    pub journal_socket: PathBuf,
+    /// How long to wait for the node's reports (ready; exec'd).
+    pub report_timeout: Duration,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        Self {
+            journal_socket: PathBuf::from(child::JOURNAL_STREAM_SOCKET),
+            report_timeout: REPORT_TIMEOUT,
+        }
+    }
+}
+
+/// [`spawn`] with explicit [`SpawnOptions`].
+pub fn spawn_with(spec: &LinuxNodeSpec, opts: &SpawnOptions) -> Result<PendingNode> {
     spec.validate()?;
     let files = workdir::prepare(spec)?;
-    let plan = ChildPlan::new(plan_input(spec, &files))?;
+    let plan = ChildPlan::new(plan_input(spec, &files, &opts.journal_socket))?;
     let (status_r, status_w) = pipe()?;
     let (go_r, go_w) = pipe()?;
     let fds = ChildFds {
@@ -73,7 +97,7 @@ pub fn spawn(spec: &LinuxNodeSpec) -> Result<PendingNode> {
     drop((status_w, go_r));
     reap(mid);
     let mut status = File::from(status_r);
-    let (pid, outcome) = await_ready(&mut status);
+    let (pid, outcome) = await_ready(&mut status, opts.report_timeout);
     if let Err(e) = outcome {
         if let Some(pid) = pid {
             // SAFETY: the node has not been released; it is blocked or already gone, and
@@ -89,13 +113,18 @@ pub fn spawn(spec: &LinuxNodeSpec) -> Result<PendingNode> {
         go: Some(File::from(go_w)),
         status,
         files,
+        report_timeout: opts.report_timeout,
     };
     // If pidfd_open fails, dropping `pending` still kills the node by pid.
     pending.pidfd = Some(pidfd_open(pid)?);
     Ok(pending)
 }
 
-fn plan_input<'a>(spec: &'a LinuxNodeSpec, files: &'a WorkFiles) -> PlanInput<'a> {
+fn plan_input<'a>(
+    spec: &'a LinuxNodeSpec,
+    files: &'a WorkFiles,
+    journal_socket: &'a Path,
+) -> PlanInput<'a> {
     let script = files.init_script.as_os_str().as_encoded_bytes().to_vec();
     let env = [
         "PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
@@ -106,6 +135,7 @@ fn plan_input<'a>(spec: &'a LinuxNodeSpec, files: &'a WorkFiles) -> PlanInput<'a
     PlanInput {
         hostname: spec.hostname.as_str(),
         journal_identifier: spec.journal_identifier(),
+        journal_socket,
         console_log: &files.console_log,
         frr: files.frr_etc.as_deref().zip(files.group.as_deref()),
         program: BUSYBOX,
@@ -161,8 +191,8 @@ fn pidfd_open(pid: u32) -> Result<OwnedFd> {
 }
 
 /// Reads status records until the node's pid and its ready (or failure) report arrived.
-fn await_ready(status: &mut File) -> (Option<u32>, Result<()>) {
-    let deadline = Instant::now() + REPORT_TIMEOUT;
+fn await_ready(status: &mut File, timeout: Duration) -> (Option<u32>, Result<()>) {
+    let deadline = Instant::now() + timeout;
     let (mut pid, mut ready) = (None, false);
     while pid.is_none() || !ready {
         match read_record(status, deadline, "its namespaces were ready") {
@@ -212,7 +242,7 @@ fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> Result<()> {
         let rc = unsafe { libc::poll(&mut p, 1, ms) };
         match rc {
             1.. => return Ok(()),
-            0 => return Err(Error::Timeout(REPORT_TIMEOUT, "status pipe")),
+            0 => return Err(Error::Timeout("waiting for the node process")),
             _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
             _ => return Err(os("poll")(io::Error::last_os_error())),
         }
@@ -259,7 +289,7 @@ impl PendingNode {
     }
 
     fn await_exec(&mut self) -> Result<OutputSink> {
-        let deadline = Instant::now() + REPORT_TIMEOUT;
+        let deadline = Instant::now() + self.report_timeout;
         let mut sink = None;
         loop {
             match read_record_or_eof(&mut self.status, deadline)? {
@@ -316,7 +346,7 @@ fn pidfd_kill(fd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> {
 fn wait_exit(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
     match wait_readable(fd, Instant::now() + timeout) {
         Ok(()) => Ok(true),
-        Err(Error::Timeout(..)) => Ok(false),
+        Err(Error::Timeout(_)) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -341,6 +371,10 @@ impl RunningNode {
     /// Runs `argv` inside the node (see [`crate::exec_in_node`]).
     pub fn exec<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<Output> {
         crate::exec::exec_in_node(self.pid, argv)
+    }
+    /// Adds an address to a hot-added `eth<index>` (see [`crate::add_interface_address`]).
+    pub fn add_interface_address(&self, index: u16, addr: crate::IfAddr) -> Result<()> {
+        crate::exec::add_interface_address(self.pid, index, addr)
     }
     /// Sends `signal` to the node's PID 1 (its init traps TERM, INT and HUP and stops).
     pub fn signal(&self, signal: libc::c_int) -> Result<()> {
