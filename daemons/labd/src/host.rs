@@ -143,6 +143,14 @@ pub trait Host: Send + Sync {
     fn set_netem<'a>(&'a self, ifname: &'a str, netem: Netem) -> HostFuture<'a, ()>;
     /// Interfaces netd owns.
     fn list_interfaces(&self) -> HostFuture<'_, Vec<HostInterface>>;
+    /// Sets validated addresses (`10.0.0.1/24`) on an interface inside a running node (hot
+    /// attach: the node's init configured only the interfaces present at start).
+    fn configure_addresses<'a>(
+        &'a self,
+        pid: u32,
+        ifname: &'a str,
+        addrs: Vec<String>,
+    ) -> HostFuture<'a, ()>;
     /// MACs of the interfaces inside a running node (`eth0` → `aa:bb:…`).
     fn live_macs(&self, pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>>;
     /// Removes a node's runtime files (Wipe).

@@ -161,3 +161,20 @@ pub fn linux_spec(
     spec.validate().map_err(bad)?;
     Ok(spec)
 }
+
+/// The validated addresses a linux node's extras give interface `eth<index>` (empty if none or
+/// invalid: invalid extras never get this far, AddNode/UpdateNode refuse them).
+pub fn addresses_of(node: &Node, index: u32) -> Vec<String> {
+    let Ok(ex) = extras(node) else {
+        return Vec::new();
+    };
+    ex.addresses
+        .get(&format!("eth{index}"))
+        .map(|v| {
+            v.iter()
+                .filter_map(|a| a.parse::<IfAddr>().ok())
+                .map(|a| a.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

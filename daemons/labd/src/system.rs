@@ -340,6 +340,37 @@ impl Host for SystemHost {
         })
     }
 
+    fn configure_addresses<'a>(
+        &'a self,
+        pid: u32,
+        ifname: &'a str,
+        addrs: Vec<String>,
+    ) -> HostFuture<'a, ()> {
+        let ifname = ifname.to_string();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let bb = nova_linux_node::BUSYBOX;
+                for a in &addrs {
+                    let out = nova_linux_node::exec_in_node(
+                        pid,
+                        &[bb, "ip", "addr", "add", a, "dev", &ifname],
+                    )
+                    .map_err(|e| HostError::Failed(format!("exec in node: {e}")))?;
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    if !out.status.success() && !err.contains("exists") {
+                        return Err(HostError::Failed(format!(
+                            "ip addr add {a} dev {ifname}: {}",
+                            err.trim()
+                        )));
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| HostError::Failed(e.to_string()))?
+        })
+    }
+
     fn live_macs(&self, pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>> {
         Box::pin(async move {
             let out = tokio::task::spawn_blocking(move || {

@@ -135,6 +135,16 @@ impl Host for FakeHost {
         }
         Box::pin(async { Ok(()) })
     }
+    fn configure_addresses<'a>(
+        &'a self,
+        pid: u32,
+        ifname: &'a str,
+        addrs: Vec<String>,
+    ) -> HostFuture<'a, ()> {
+        self.0
+            .log(format!("addr {pid} {ifname} {}", addrs.join(",")));
+        Box::pin(async { Ok(()) })
+    }
     fn live_macs(&self, _pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>> {
         Box::pin(async { Ok([("eth0".to_string(), "02:00:00:00:00:01".to_string())].into()) })
     }
@@ -284,6 +294,34 @@ async fn hostile_names_and_json_change_nothing() {
             &json[..json.len().min(80)]
         );
     }
+    let doc = |id: &str, nodes: &str| {
+        format!(r#"{{"schema":2,"id":"{id}","meta":{{"name":"x"}},"nodes":{nodes}}}"#)
+    };
+    for json in [
+        doc("../../etc/passwd", "{}"),
+        doc(
+            "cmd",
+            r#"{"1":{"id":1,"name":"h","type":"linux","template":"host","extras":{"command":"rm -rf /"}}}"#,
+        ),
+        doc(
+            "ctl",
+            r#"{"1":{"id":1,"name":"r","type":"linux","template":"frr","extras":{"frr_conf":"hostname r\u0007"}}}"#,
+        ),
+        doc(
+            "tpl",
+            r#"{"1":{"id":1,"name":"h","type":"linux","template":"../../../etc/passwd"}}"#,
+        ),
+        doc(
+            "img",
+            r#"{"1":{"id":1,"name":"h","type":"qemu","template":"vyos","image":"../../../etc"}}"#,
+        ),
+    ] {
+        let r = e.engine.import_lab("", "imp", &json).await;
+        assert!(
+            matches!(r, Err(EngineError::InvalidArgs(_))),
+            "{json}: {r:?}"
+        );
+    }
     assert!(e.engine.create_folder("../up").is_err());
     assert_eq!(files(&e), before, "nothing changed on disk");
     assert_eq!(e.engine.list_labs().len(), 1);
@@ -416,6 +454,13 @@ async fn hot_attach_detach_and_metrics() {
         .unwrap();
     let key = LabKey::of(&lab);
     let veth = key.veth_name(a, 0).unwrap();
+    assert!(
+        e.host
+            .ops()
+            .contains(&"addr 4242 eth0 10.0.0.1/24".to_string()),
+        "{:?}",
+        e.host.ops()
+    );
     assert!(
         e.host
             .ops()

@@ -12,6 +12,24 @@ fn lab_path(folder: &str, name: &str) -> Result<LabPath> {
     Ok(LabPath::new(FolderPath::new(folder)?, LabName::new(name)?))
 }
 
+/// Lab ids end up in object paths, unit names and logs: 1..=128 of `[A-Za-z0-9._-]`, not
+/// starting with `.` or `-`.
+fn check_lab_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && !id.starts_with(['.', '-'])
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(format!(
+            "lab id {id:?}: 1..=128 of A-Z a-z 0-9 . _ -, not starting with . or -"
+        )))
+    }
+}
+
 fn new_lab_id() -> String {
     // A UUID v4 from the kernel's random source, without another dependency.
     let mut b = [0u8; 16];
@@ -51,15 +69,12 @@ impl LabEngine {
         if lab.id.is_empty() {
             lab.id = new_lab_id();
         }
-        if lab.id.len() > 128 || lab.id.chars().any(char::is_control) {
-            return Err(EngineError::invalid(
-                "lab id must be at most 128 characters, no control characters",
-            ));
-        }
+        check_lab_id(&lab.id)?;
         if lab.meta.name.is_empty() {
             lab.meta.name = name.to_string();
         }
         lab.validate()?;
+        super::topology::check_imported(&lab, &self.templates)?;
         self.add_lab(path, lab).await
     }
 

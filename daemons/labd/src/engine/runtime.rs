@@ -515,6 +515,22 @@ impl LabEngine {
                 if let Some(r) = h.rt.lock().expect("rt").get_mut(&node) {
                     r.plugged.insert(index, (plug.host_if.clone(), net));
                 }
+                let addrs = lab
+                    .node(node)
+                    .map(|n| crate::linux::addresses_of(n, index))
+                    .unwrap_or_default();
+                if !addrs.is_empty()
+                    && let Err(e) = self
+                        .host
+                        .configure_addresses(rt.pid, &plug.peer, addrs)
+                        .await
+                {
+                    self.degrade(
+                        h,
+                        node,
+                        format!("interface {index}: addresses not set: {e}"),
+                    );
+                }
                 if !plug.netem.is_none()
                     && let Err(e) = self.host.set_netem(&plug.host_if, plug.netem).await
                 {

@@ -327,6 +327,42 @@ impl LabEngine {
     }
 }
 
+/// Checks an imported lab as strictly as AddNode checks a new node: node names, templates
+/// (plain keys; linux ones must exist and their typed extras must be valid), images and icons.
+pub(crate) fn check_imported(lab: &nova_lab_model::Lab, set: &TemplateSet) -> Result<()> {
+    for node in lab.nodes.values() {
+        let at = |e: EngineError| EngineError::invalid(format!("node {}: {e}", node.id));
+        check_name("node name", &node.name).map_err(at)?;
+        check_key(&node.template).map_err(at)?;
+        check_image(&node.image).map_err(at)?;
+        check_image(&node.icon).map_err(at)?;
+        if node.kind == NodeKind::Linux {
+            linux_spec_check(node, set).map_err(at)?;
+        }
+    }
+    for net in lab.networks.values() {
+        check_name("network name", &net.name)
+            .map_err(|e| EngineError::invalid(format!("network {}: {e}", net.id)))?;
+    }
+    Ok(())
+}
+
+/// A template key: a plain file stem.
+fn check_key(key: &str) -> Result<()> {
+    let ok = key.len() <= 128
+        && !key.starts_with('.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(format!(
+            "template {key:?} is not a plain template key"
+        )))
+    }
+}
+
 fn check_name(what: &str, name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(EngineError::invalid(format!(
