@@ -4,7 +4,8 @@
 //! (journal/console connect + exec of busybox sh), and "ready" (until the init script has
 //! configured lo and logged "host ready"), then kill and wait. Nodes have no interfaces,
 //! so no veth wiring is included (that is netd's part). Runs as whoever runs it; works
-//! unprivileged.
+//! unprivileged: `setpriv --reuid=nobody --regid=nogroup --clear-groups env NLN_BENCH_DIR=<dir>
+//! target/release/deps/start-*`.
 
 use std::time::{Duration, Instant};
 
@@ -54,9 +55,9 @@ fn stats(name: &str, v: &mut [Duration]) {
 }
 
 fn main() {
-    let dir = std::env::current_dir()
-        .unwrap()
-        .join(format!("target/nln-bench-{}", std::process::id()));
+    // NLN_BENCH_DIR: a parent dir writable by an unprivileged user running the binary.
+    let parent = std::env::var_os("NLN_BENCH_DIR").unwrap_or(env!("CARGO_TARGET_TMPDIR").into());
+    let dir = std::path::Path::new(&parent).join(format!("nln-bench-{}", std::process::id()));
     let (mut sp, mut rel, mut rdy, mut total) = (vec![], vec![], vec![], vec![]);
     let mut nodes = Vec::new();
     let t_all = Instant::now();
