@@ -16,6 +16,14 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// Something the profile runs or mounts over is not on this host; nothing was created.
+    #[error("{path} not found: install the Debian package {package}")]
+    NotInstalled {
+        /// The missing binary or directory.
+        path: PathBuf,
+        /// The package that provides it.
+        package: &'static str,
+    },
     /// Writing the node's work directory failed.
     #[error("preparing node work dir {path}: {source}")]
     WorkDir {

@@ -51,21 +51,15 @@ pub fn exec_in_node<S: AsRef<OsStr>>(pid: u32, argv: &[S]) -> Result<Output> {
 
 /// Sets `eth<index>` up and adds `addr` to it inside a running node: for interfaces netd
 /// hot-adds after the node started (the init script configures the spec's interfaces
-/// itself). Runs the node's busybox `ip` with typed arguments only.
+/// itself). Idempotent (`ip addr replace`). Runs the node's busybox `ip` with typed
+/// arguments only.
 pub fn add_interface_address(pid: u32, index: u16, addr: IfAddr) -> Result<()> {
     let ifname = format!("eth{index}");
     run_ok(pid, &[BUSYBOX, "ip", "link", "set", "dev", &ifname, "up"])?;
+    let addr = addr.to_string();
     run_ok(
         pid,
-        &[
-            BUSYBOX,
-            "ip",
-            "addr",
-            "add",
-            &addr.to_string(),
-            "dev",
-            &ifname,
-        ],
+        &[BUSYBOX, "ip", "addr", "replace", &addr, "dev", &ifname],
     )
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::child::{self, ChildFds, ChildPlan, PlanInput, RECORD_LEN, Record};
 use crate::error::{Error, Result, os};
-use crate::script::BUSYBOX;
-use crate::spec::LinuxNodeSpec;
+use crate::script::{BUSYBOX, FRR_LIBEXEC};
+use crate::spec::{LinuxNodeSpec, Profile};
 use crate::workdir::{self, WorkFiles};
 
 /// How long spawn waits for the node to report its namespaces ready, and release for exec.
@@ -85,6 +85,7 @@ impl Default for SpawnOptions {
 /// [`spawn`] with explicit [`SpawnOptions`].
 pub fn spawn_with(spec: &LinuxNodeSpec, opts: &SpawnOptions) -> Result<PendingNode> {
     spec.validate()?;
+    preflight(&spec.profile)?;
     let files = workdir::prepare(spec)?;
     let plan = ChildPlan::new(plan_input(spec, &files, &opts.journal_socket))?;
     let (status_r, status_w) = pipe()?;
@@ -118,6 +119,30 @@ pub fn spawn_with(spec: &LinuxNodeSpec, opts: &SpawnOptions) -> Result<PendingNo
     // If pidfd_open fails, dropping `pending` still kills the node by pid.
     pending.pidfd = Some(pidfd_open(pid)?);
     Ok(pending)
+}
+
+/// Checks the host has what the profile execs and mounts over, so a missing package is a
+/// clear error before anything is created rather than a failed mount or exec.
+fn preflight(profile: &Profile) -> Result<()> {
+    let need = |path: &str, dir: bool, package: &'static str| {
+        let p = Path::new(path);
+        let ok = if dir { p.is_dir() } else { p.is_file() };
+        ok.then_some(()).ok_or_else(|| Error::NotInstalled {
+            path: p.to_owned(),
+            package,
+        })
+    };
+    need(BUSYBOX, false, "busybox-static")?;
+    if let Profile::FrrRouter { daemons, .. } = profile {
+        need("/usr/bin/vtysh", false, "frr")?;
+        need("/etc/frr", true, "frr")?;
+        need("/var/run/frr", true, "frr")?;
+        let bins = std::iter::once("zebra").chain(daemons.iter().map(|d| d.binary()));
+        for bin in bins {
+            need(&format!("{FRR_LIBEXEC}/{bin}"), false, "frr")?;
+        }
+    }
+    Ok(())
 }
 
 fn plan_input<'a>(

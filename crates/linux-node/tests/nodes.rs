@@ -455,6 +455,9 @@ fn hot_added_interface_gets_its_address() {
     h2.add_interface_address(3, "10.88.0.2/30".parse().unwrap())
         .unwrap();
     assert!(has_addr(h1.pid(), "eth3", "10.88.0.1/30"));
+    // Idempotent: labd may re-apply after a restart.
+    h1.add_interface_address(3, "10.88.0.1/30".parse().unwrap())
+        .unwrap();
     assert!(pings(h1.pid(), "10.88.0.2"));
     // A missing interface is a clear error naming the command.
     let err = h1
