@@ -465,15 +465,50 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
     });
     let pids = (pid(&sb, 1), pid(&sb, 2));
 
-    // SIGKILL labd: nodes keep running in their scopes; a new labd re-derives their state.
+    // A second lab with a running node, whose file will vanish while labd is down.
+    let orphan = r#"{"schema":2,"id":"orphan","meta":{"name":"orphan"},"nodes":{"1":{"id":1,"name":"o","type":"linux","template":"host"}}}"#;
+    let o = manager(&sb, "ImportLab", "sss", &["", "orphan", orphan]).unwrap();
+    call(
+        &sb,
+        o["data"][1].as_str().unwrap(),
+        "org.novave.Lab1.Lab",
+        "StartAll",
+        "",
+        &[],
+    )
+    .unwrap();
+    assert!(node_units(&sb).contains("nova-node-orphan-1.scope"));
+
+    // SIGKILL labd: nodes keep running in their scopes.
     sb.run_ok(&["systemctl", "kill", "--signal=KILL", "nova-ve-labd.service"])
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert!(
-        node_units(&sb).matches("running").count() >= 2,
+        node_units(&sb).matches("running").count() >= 3,
         "{}",
         node_units(&sb)
     );
+
+    // Drift while labd is down: node 2 lost its veth; the orphan lab's file was deleted.
+    let veth2 = nova_ve_labd::naming::LabKey::of("pair-lab")
+        .veth_name(2, 0)
+        .unwrap();
+    let del = [
+        "busctl",
+        "--system",
+        "call",
+        "org.novave.Net1",
+        "/org/novave/Net1",
+        "org.novave.Net1",
+        "DeleteInterface",
+        "s",
+        &veth2,
+    ];
+    sb.run_as_ok("nova-ve", &del).unwrap();
+    sb.run_ok(&["rm", "/var/lib/nova-ve/labs/orphan.json"])
+        .unwrap();
+
+    // A new labd re-derives the state: same processes, orphan stopped, veth re-created.
     sb.run_ok(&["systemctl", "restart", "nova-ve-labd.service"])
         .unwrap();
     assert_eq!(
@@ -484,6 +519,23 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
     assert_eq!(
         (state(&sb, 1), state(&sb, 2)),
         ("running".into(), "running".into())
+    );
+    assert!(
+        !node_units(&sb).contains("orphan"),
+        "orphan unit left: {}",
+        node_units(&sb)
+    );
+    let ifs = prop(&sb, &node_path(2), "org.novave.Lab1.Node", "Interfaces");
+    assert_eq!(ifs[0][5], veth2.as_str(), "veth re-created: {ifs}");
+    let journal = sb.journal("nova-ve-labd.service").unwrap();
+    assert!(
+        journal.contains("1 orphan units stopped, 1 interfaces re-created"),
+        "{journal}"
+    );
+    wait_until(
+        "ping over the re-created veth",
+        Duration::from_secs(10),
+        || ping(&sb, 2, "10.9.0.1"),
     );
     assert!(ping(&sb, 1, "10.9.0.2"));
     let ifs = prop(&sb, &node_path(1), "org.novave.Lab1.Node", "Interfaces");

@@ -139,7 +139,17 @@ impl LabEngine {
                     self.host
                         .plug(pid, std::slice::from_ref(p))
                         .await
-                        .map_err(crate::error::EngineError::failed)
+                        .map_err(crate::error::EngineError::failed)?;
+                    // A fresh interface has no addresses: set the node's own again.
+                    let index = p.peer.trim_start_matches("eth").parse().unwrap_or(u32::MAX);
+                    let addrs = crate::linux::addresses_of(node, index);
+                    if !addrs.is_empty() {
+                        self.host
+                            .configure_addresses(pid, &p.peer, addrs)
+                            .await
+                            .map_err(crate::error::EngineError::failed)?;
+                    }
+                    Ok::<(), crate::error::EngineError>(())
                 };
                 match fixed.await {
                     Ok(()) => rep.replugged.push(p.host_if.clone()),
