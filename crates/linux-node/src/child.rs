@@ -345,6 +345,7 @@ pub unsafe fn intermediate(plan: &ChildPlan, fds: ChildFds) -> ! {
 }
 
 fn node_main(plan: &ChildPlan, fds: ChildFds) -> ! {
+    reset_signals();
     close_other_fds(fds);
     if let Err((step, e)) = setup(plan) {
         fail(fds.status_w, step, e);
@@ -369,6 +370,25 @@ fn node_main(plan: &ChildPlan, fds: ChildFds) -> ! {
         )
     };
     fail(fds.status_w, Step::Exec, errno())
+}
+
+/// Undoes labd's signal set-up: its handlers (e.g. tokio's) must not run in the node, and
+/// ignored dispositions (Rust ignores SIGPIPE) and the blocked mask would survive exec into
+/// busybox and FRR (a blocked TERM would defeat the init script's trap).
+fn reset_signals() {
+    // 1..=64: every Linux signal number (_NSIG is 65).
+    for sig in 1..65 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            // SAFETY: signal() with SIG_DFL is async-signal-safe; invalid numbers just fail.
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
+    }
+    // SAFETY: an empty, initialised set; SIG_SETMASK with it unblocks everything.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
 }
 
 /// Closes every inherited descriptor above 2 except the two pipe ends, so a pending node

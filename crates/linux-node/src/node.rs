@@ -202,7 +202,23 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
         return Err(os("pipe2")(io::Error::last_os_error()));
     }
     // SAFETY: both descriptors were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    Ok((above_stdio(r)?, above_stdio(w)?))
+}
+
+/// The node points 0..2 at /dev/null; if the caller runs with stdio closed, a pipe end could
+/// be one of them, so move it to 3 or above.
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC duplicates a descriptor we own to the lowest free one >= 3.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(os("fcntl(F_DUPFD_CLOEXEC)")(io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
 fn pidfd_open(pid: u32) -> Result<OwnedFd> {

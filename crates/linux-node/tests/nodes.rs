@@ -349,6 +349,15 @@ fn node_is_pid1_of_its_namespaces_and_sigterm_stops_it() {
         ["0", &uid.to_string(), "1"]
     );
     assert_eq!(exec_stdout(pid, &["/bin/busybox", "hostname"]).trim(), "h1");
+    // The test harness ignores SIGPIPE (Rust does); the node must not inherit that, nor a
+    // blocked mask.
+    let ignored = u64::from_str_radix(&status_field(pid, "SigIgn:"), 16).unwrap();
+    assert_eq!(
+        ignored & (1 << (libc::SIGPIPE - 1)),
+        0,
+        "SIGPIPE ignored in node"
+    );
+    assert_eq!(status_field(pid, "SigBlk:"), "0000000000000000");
     // Its init is up: the generated script logged to the fallback console log (no journald
     // here), and /proc is the node's own (busybox ps sees only the node).
     assert_eq!(
@@ -360,8 +369,14 @@ fn node_is_pid1_of_its_namespaces_and_sigterm_stops_it() {
             .unwrap_or_default()
             .contains("nova-node: host ready")
     }));
-    let ps = exec_stdout(pid, &["/bin/busybox", "ps", "-o", "pid,args"]);
-    assert!(ps.contains("sleep 2147483647"), "{ps}");
+    // "host ready" is logged just before the idle sleep starts.
+    let ps = || exec_stdout(pid, &["/bin/busybox", "ps", "-o", "pid,args"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || ps().contains("sleep 2147483647")),
+        "{}",
+        ps()
+    );
+    let ps = ps();
     assert!(!ps.contains("cargo"), "node sees host processes: {ps}");
     // PID 1 traps TERM (what `systemctl stop` sends) and stops promptly.
     node.signal(libc::SIGTERM).unwrap();
