@@ -11,22 +11,18 @@ use std::path::Path;
 
 use futures_util::TryStreamExt;
 use futures_util::stream::StreamExt;
-use rtnetlink::packet_core::{
-    DefaultNla, NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkMessage,
-    NetlinkPayload,
-};
+use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::RouteNetlinkMessage;
 use rtnetlink::packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
-use rtnetlink::packet_route::tc::{TcAttribute, TcHandle, TcMessage};
 use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
 use tokio::sync::Mutex;
 
 use crate::error::{NetdError, Result, netlink_errno};
 use crate::registry::{LinkKind, OWNED_ALIAS, OwnedLink, Registry};
 use crate::validate::{BpfProgram, IfName, MacAddr, Mtu, Netem, format_mac};
-use crate::{capture, netem, procfs, tap};
+use crate::{capture, impair, procfs, tap};
 
 /// A change to an owned interface, for the adaptor to turn into a signal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +213,8 @@ pub struct ReconcileReport {
 pub struct NetEngine {
     handle: Handle,
     registry: Mutex<Registry>,
+    /// Whether the kernel has netem (learned from the first SetNetem).
+    netem_support: impair::NetemSupport,
     /// Where events go, in the order the changes were made (sent under the lock).
     sink: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Event>>>,
 }
@@ -241,6 +239,7 @@ impl NetEngine {
         let engine = Self {
             handle,
             registry: Mutex::new(registry),
+            netem_support: impair::NetemSupport::default(),
             sink: std::sync::Mutex::new(None),
         };
         let report = engine.reconcile().await?;
@@ -328,6 +327,11 @@ impl NetEngine {
             });
         }
         Ok(out)
+    }
+
+    /// Whether the kernel has netem: None until the first SetNetem found out.
+    pub fn netem_supported(&self) -> Option<bool> {
+        self.netem_support.get()
     }
 
     /// Whether netd owns `name` right now.
@@ -607,8 +611,15 @@ impl NetEngine {
                 });
             }
             Op::SetNetem { name, netem } => {
-                let (rec, _) = self.owned(reg, name).await?;
-                self.replace_netem(rec.ifindex, netem).await?;
+                let (rec, live) = self.owned(reg, name).await?;
+                impair::set(
+                    &self.handle,
+                    &self.netem_support,
+                    rec.ifindex,
+                    live.mtu,
+                    netem,
+                )
+                .await?;
                 log_change(name, caller, "set-netem");
                 events.push(Event::Changed {
                     name: name.to_string(),
@@ -616,7 +627,7 @@ impl NetEngine {
             }
             Op::ClearNetem(name) => {
                 let (rec, _) = self.owned(reg, name).await?;
-                if self.clear_netem(rec.ifindex).await? {
+                if impair::clear(&self.handle, rec.ifindex).await? {
                     log_change(name, caller, "clear-netem");
                     events.push(Event::Changed {
                         name: name.to_string(),
@@ -744,70 +755,6 @@ impl NetEngine {
             (Some(l), Some(r)) if name.has_prefix() && is_owned_live(r, &l) => Ok((r.clone(), l)),
             (Some(_), _) => Err(NetdError::NotOwned(name.to_string())),
         }
-    }
-
-    async fn replace_netem(&self, ifindex: u32, n: &Netem) -> Result<()> {
-        let mut tc = TcMessage::with_index(ifindex as i32);
-        tc.header.parent = TcHandle::ROOT;
-        tc.attributes.push(TcAttribute::Kind("netem".to_owned()));
-        tc.attributes.push(TcAttribute::Other(DefaultNla::new(
-            netem::TCA_OPTIONS,
-            netem::encode_options(n),
-        )));
-        let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewQueueDiscipline(tc));
-        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-        match self.request_ack(req, "set netem").await {
-            // The kernel answers ENOENT for a qdisc kind it does not have.
-            Err(NetdError::NotFound(_)) => Err(NetdError::NotSupported(
-                "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / sch_netem)".into(),
-            )),
-            other => other,
-        }
-    }
-
-    /// Deletes a root netem qdisc; Ok(false) when there was none.
-    async fn clear_netem(&self, ifindex: u32) -> Result<bool> {
-        let qdiscs: Vec<TcMessage> = self
-            .handle
-            .qdisc()
-            .get()
-            .index(ifindex as i32)
-            .execute()
-            .try_collect()
-            .await?;
-        let has_netem = qdiscs.iter().any(|q| {
-            q.header.index == ifindex as i32
-                && q.header.parent == TcHandle::ROOT
-                && q.attributes
-                    .iter()
-                    .any(|a| matches!(a, TcAttribute::Kind(k) if k == "netem"))
-        });
-        if !has_netem {
-            return Ok(false);
-        }
-        let mut del = self.handle.qdisc().del(ifindex as i32);
-        del.message_mut().header.parent = TcHandle::ROOT;
-        del.execute().await?;
-        Ok(true)
-    }
-
-    async fn request_ack(
-        &self,
-        req: NetlinkMessage<RouteNetlinkMessage>,
-        what: &str,
-    ) -> Result<()> {
-        let mut handle = self.handle.clone();
-        let mut resp = handle
-            .request(req)
-            .map_err(|e| NetdError::Failed(format!("{what}: {e}")))?;
-        while let Some(msg) = resp.next().await {
-            if let NetlinkPayload::Error(e) = msg.payload
-                && let Some(code) = e.code
-            {
-                return Err(NetdError::from_errno(-code.get(), what));
-            }
-        }
-        Ok(())
     }
 
     /// Starts a capture on an owned interface.

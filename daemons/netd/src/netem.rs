@@ -20,7 +20,8 @@ pub fn percent_to_prob(percent: f64) -> u32 {
     p.clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
-fn push_nla(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+/// Appends one netlink attribute (header, payload, padding to 4 bytes).
+pub fn push_nla(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     let len = 4 + payload.len();
     buf.extend_from_slice(&(len as u16).to_ne_bytes());
     buf.extend_from_slice(&kind.to_ne_bytes());
