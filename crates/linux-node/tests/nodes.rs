@@ -500,6 +500,7 @@ exit
 !
 router ospf
  ospf router-id {loopback}
+ timers throttle spf 10 100 1000
  network 10.77.0.0/24 area 0
  network {loopback}/32 area 0
 exit
