@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nova_dbus::lab::{LabProxy, ManagerProxy};
+use nova_dbus::lab::{LabProxy, ManagerProxy, NodeProxy};
 use nova_test_sandbox::{InsideResult, Sandbox, block_on, inside_fns};
 
 const DEST: &str = "org.novave.Lab1";
@@ -63,7 +63,39 @@ fn add_node(a: &[String]) -> InsideResult {
     })
 }
 
-inside_fns!(create_lab, import_lab, list_labs, add_node);
+/// Starts a node and reports what a client sees: the Event signals' types and the node's
+/// State values from PropertiesChanged, until both show "running" (or 5 s pass).
+fn watch_start(a: &[String]) -> InsideResult {
+    use futures_util::StreamExt;
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        let mut events = ManagerProxy::new(&conn).await?.receive_event().await?;
+        let node = NodeProxy::builder(&conn).path(arg(a, 0)).build().await?;
+        let mut states = node.receive_state_changed().await;
+        node.start().await?;
+        let (mut seen, mut ev_running, mut prop_running) = (Vec::new(), false, false);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !(ev_running && prop_running) {
+            tokio::select! {
+                Some(ev) = events.next() => {
+                    let args = ev.args()?;
+                    let v: serde_json::Value = serde_json::from_str(args.json)?;
+                    seen.push(format!("event:{}:v{}:{}", args.r#type, v["v"], v["state"].as_str().unwrap_or("")));
+                    ev_running |= args.r#type == "node_state" && v["state"] == "running";
+                }
+                Some(p) = states.next() => {
+                    let state = p.get().await?;
+                    seen.push(format!("prop:{state}"));
+                    prop_running |= state == "running";
+                }
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        Ok(seen.join(" "))
+    })
+}
+
+inside_fns!(create_lab, import_lab, list_labs, add_node, watch_start);
 
 /// Arguments go prefixed with '=' (the sandbox drops empty arguments); inside fns strip it.
 fn inside(sb: &Sandbox, user: &str, f: &str, args: &[&str]) -> String {
@@ -293,6 +325,12 @@ fn contract_crud_authorization_and_hostile_input() {
     assert_eq!(labs["data"][0][0][0], lab_id.as_str());
     let json = call(&sb, &lab_path, "org.novave.Lab1.Lab", "GetJson", "", &[]).unwrap();
     assert!(json["data"][0].as_str().unwrap().contains("runtime_state"));
+
+    // A client sees the start as Event signals (versioned) and PropertiesChanged of State.
+    let seen = inside(&sb, "root", "watch_start", &[&node_path]);
+    assert!(seen.contains("event:node_state:v1:starting"), "{seen}");
+    assert!(seen.contains("event:node_state:v1:running"), "{seen}");
+    assert!(seen.contains("prop:running"), "{seen}");
 
     // nobody: AccessDenied for reads and writes, nothing changes.
     let before = labs_on_disk(&sb);
