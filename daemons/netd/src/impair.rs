@@ -264,6 +264,9 @@ async fn set_loss(handle: &Handle, ifindex: u32, percent: f64, has_clsact: bool)
     let prog = bpf::loss_program(bpf::loss_threshold(percent));
     let fd = bpf::load_sched_cls(&prog, LOSS_PROG_NAME).map_err(|e| match e.errno() {
         Some(libc::ENOSYS) => NetdError::NotSupported(format!("random loss needs eBPF: {e}")),
+        Some(libc::EPERM) => NetdError::Failed(format!(
+            "random loss: {e}; netd needs the bpf syscall (SystemCallFilter) and CAP_SYS_ADMIN or CAP_BPF"
+        )),
         _ => NetdError::Failed(format!("random loss: {e}")),
     })?;
     if !has_clsact {

@@ -457,6 +457,25 @@ fn every_net_method_works_over_dbus_for_the_service_user() {
             &["SetNetem", "nvtap0", "20000", "1000", "2.5", "0"],
             "NotSupported",
         );
+        // Rate and random loss still work there: tbf + clsact/cls_bpf, under the real unit's
+        // seccomp filter and capabilities (the bpf syscall must be allowed).
+        ok(&sb, u, &["SetNetem", "nvtap0", "0", "0", "2.5", "125000"]);
+        let tc = sb
+            .run_ok(&["tc", "qdisc", "show", "dev", "nvtap0"])
+            .unwrap();
+        assert!(
+            tc.contains("tbf") && tc.contains("rate 1Mbit") && tc.contains("clsact"),
+            "{tc}"
+        );
+        let f = sb
+            .run_ok(&["tc", "filter", "show", "dev", "nvtap0", "egress"])
+            .unwrap();
+        assert!(f.contains("bpf") && f.contains("direct-action"), "{f}");
+        ok(&sb, u, &["ClearNetem", "nvtap0"]);
+        let tc = sb
+            .run_ok(&["tc", "qdisc", "show", "dev", "nvtap0"])
+            .unwrap();
+        assert!(!tc.contains("tbf") && !tc.contains("clsact"), "{tc}");
         ok(&sb, u, &["ClearNetem", "nvtap0"]);
     }
     err(
