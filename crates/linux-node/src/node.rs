@@ -319,7 +319,16 @@ impl PendingNode {
             });
         }
         drop(go);
-        let output = self.await_exec()?;
+        let output = match self.await_exec() {
+            Ok(o) => o,
+            Err(e) => {
+                // Stuck or failed after the go byte: do not leave it behind.
+                if let Some(fd) = &self.pidfd {
+                    let _ = pidfd_kill(fd.as_fd(), libc::SIGKILL);
+                }
+                return Err(e);
+            }
+        };
         let pidfd = self.pidfd.take().ok_or(Error::ChildVanished("release"))?;
         Ok(RunningNode {
             pid: self.pid,

@@ -409,6 +409,43 @@ fn output_goes_to_the_journal_stream_socket_with_its_header() {
     assert!(!spec.work_dir.join("console.log").exists());
 }
 
+#[test]
+fn nodes_spawned_from_parallel_threads_all_run() {
+    // labd spawns from several blocking threads at once: fork in a multi-threaded process.
+    let scratch = Scratch::new();
+    let nodes: Vec<NodeGuard> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let scratch = &scratch;
+                s.spawn(move || {
+                    (0..4)
+                        .map(|i| {
+                            let name = format!("p{t}x{i}");
+                            let spec = bare_host_spec(scratch.path(&name), &name);
+                            NodeGuard(spawn(&spec).unwrap().release().unwrap())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(nodes.len(), 32);
+    for n in &nodes {
+        // Each node's work dir is named after it, and so is its hostname.
+        let dir = n.work_files().init_script.parent().unwrap().to_owned();
+        let want = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(n.is_running(), "node {} not running", n.pid());
+        assert_eq!(
+            exec_stdout(n.pid(), &["/bin/busybox", "hostname"]).trim(),
+            want
+        );
+    }
+}
+
 // ---------- networking (root: veths in a throwaway namespace) ----------
 
 #[test]
