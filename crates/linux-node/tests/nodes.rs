@@ -612,7 +612,7 @@ fn unprivileged_owner_spawns_releases_and_pings() {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap(),
+            .expect("run the test binary as nobody: every directory above it must be traversable by uid 65534"),
         Vec::new(),
     );
     let mut lines = BufReader::new(helper.0.stdout.take().unwrap()).lines();
