@@ -877,3 +877,60 @@ fn bench_100_nodes_150_links() {
         bench_count() * 3 / 2
     );
 }
+
+/// polkit/50-nova-ve.rules lets the nova-ve user stop node units with systemd's StopUnit — and
+/// nothing else: not other units, not other verbs.
+#[test]
+fn nova_ve_may_stop_node_units_only() {
+    let sb = boot();
+    let lab = manager(&sb, "ImportLab", "sss", &["", "stop", r#"{"schema":2,"id":"stop","meta":{"name":"s"},"nodes":{"1":{"id":1,"name":"n","type":"linux","template":"host"}}}"#])
+        .unwrap()["data"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    lab_call(&sb, &lab, "StartAll", "", &[]);
+    let systemd = |verb: &str, unit: &str| {
+        let args = [
+            "busctl",
+            "--system",
+            "call",
+            "org.freedesktop.systemd1",
+            "/org/freedesktop/systemd1",
+            "org.freedesktop.systemd1.Manager",
+            verb,
+            "ss",
+            unit,
+            "replace",
+        ];
+        sb.run_as("nova-ve", &args).unwrap()
+    };
+    for (verb, unit) in [
+        ("StopUnit", "polkit.service"),
+        ("StopUnit", "dbus.service"),
+        ("RestartUnit", "nova-node-stop-1.scope"),
+    ] {
+        let out = systemd(verb, unit);
+        assert!(!out.status.success(), "{verb} {unit} was allowed");
+        // Refused by polkit: "Access denied" or, with no agent, "Interactive authentication
+        // required" (the action's default for everyone the rules do not grant).
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("denied") || err.contains("authentication required"),
+            "{verb} {unit}: {err}"
+        );
+    }
+    let out = systemd("StopUnit", "nova-node-stop-1.scope");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until("node stopped", Duration::from_secs(2), || {
+        prop(
+            &sb,
+            &nova_dbus::lab::node_path("stop", 1),
+            "org.novave.Lab1.Node",
+            "State",
+        ) == "stopped"
+    });
+}
