@@ -561,3 +561,41 @@ fn dup_to_stdout_stderr(fd: RawFd) {
         libc::close(fd);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let all = [
+            Record::Pid(4_000_000),
+            Record::Ready,
+            Record::Journal,
+            Record::LogFile,
+            Record::Failed(Step::UidMap, libc::EPERM),
+            Record::Failed(Step::Exec, libc::ENOENT),
+        ];
+        for r in all {
+            assert_eq!(Record::decode(r.encode()), Some(r));
+        }
+        assert_eq!(Record::decode(*b"Zxxxxxxx"), None);
+        assert_eq!(
+            Record::decode([b'E', 200, 0, 0, 1, 0, 0, 0]),
+            Some(Record::Failed(Step::Unknown, 1))
+        );
+    }
+
+    #[test]
+    fn journal_header_is_the_stream_protocol() {
+        let h = journal_header("nova-node-l-n");
+        assert_eq!(h, b"nova-node-l-n\n\n6\n1\n0\n0\n0\n");
+    }
+
+    #[test]
+    fn over_long_socket_path_is_refused() {
+        let long = Path::new("/").join("x".repeat(120));
+        assert!(unix_addr(&long).is_err());
+        assert!(unix_addr(Path::new(JOURNAL_STREAM_SOCKET)).is_ok());
+    }
+}

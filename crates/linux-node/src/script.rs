@@ -129,3 +129,57 @@ pub fn frr_daemons_file(daemons: &BTreeSet<FrrDaemon>) -> String {
     s.push_str("vtysh_enable=yes\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{FrrConfig, Hostname, Ident};
+
+    fn spec(profile: Profile) -> LinuxNodeSpec {
+        LinuxNodeSpec {
+            lab: Ident::new("l").unwrap(),
+            node: Ident::new("n").unwrap(),
+            hostname: Hostname::new("n").unwrap(),
+            work_dir: "/w".into(),
+            interfaces: vec![Interface {
+                index: 2,
+                addresses: vec![
+                    "192.0.2.1/24".parse().unwrap(),
+                    "2001:db8::1/64".parse().unwrap(),
+                ],
+            }],
+            profile,
+        }
+    }
+
+    #[test]
+    fn host_script_configures_typed_fields_only() {
+        let gw = Some("192.0.2.254".parse().unwrap());
+        let s = init_script(&spec(Profile::BusyboxHost {
+            default_gateway: gw,
+        }));
+        assert!(s.contains("if wait_if eth2; then"));
+        assert!(s.contains("$bb ip addr add 192.0.2.1/24 dev eth2"));
+        assert!(s.contains("$bb ip addr add 2001:db8::1/64 dev eth2"));
+        assert!(s.contains("$bb ip -4 route add default via 192.0.2.254"));
+        assert!(s.contains("trap stop TERM INT HUP"));
+    }
+
+    #[test]
+    fn router_script_starts_zebra_first_and_never_embeds_the_config() {
+        let conf = FrrConfig::new("hostname evil\n! $(reboot)\n").unwrap();
+        let daemons = BTreeSet::from([FrrDaemon::Bgpd, FrrDaemon::Ospfd]);
+        let s = init_script(&spec(Profile::FrrRouter {
+            frr_conf: conf,
+            daemons,
+        }));
+        assert!(!s.contains("reboot") && !s.contains("evil"));
+        let zebra = s.find("/usr/lib/frr/zebra").unwrap();
+        let zserv = s.find("wait_sock /var/run/frr/zserv.api").unwrap();
+        let ospfd = s.find("/usr/lib/frr/ospfd").unwrap();
+        assert!(zebra < zserv && zserv < ospfd);
+        assert!(s.contains("/usr/lib/frr/bgpd -u root -g root"));
+        assert!(!s.contains("staticd"));
+        assert!(s.contains("/usr/bin/vtysh -b"));
+    }
+}
