@@ -75,13 +75,19 @@ impl Insn {
     const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
         Self {
             code,
-            regs: (src << 4) | (dst & 0x0f),
+            // `u8 dst_reg:4, src_reg:4` bit-fields: dst is the low nibble on little-endian
+            // hosts, the high one on big-endian hosts.
+            regs: if cfg!(target_endian = "little") {
+                (src << 4) | (dst & 0x0f)
+            } else {
+                (dst << 4) | (src & 0x0f)
+            },
             off,
             imm,
         }
     }
 
-    /// The raw 8 bytes (little-endian host, as the kernel reads them on x86-64/arm64).
+    /// The raw 8 bytes as the kernel reads them on this host.
     pub fn to_bytes(self) -> [u8; 8] {
         let mut b = [0u8; 8];
         b[0] = self.code;
@@ -238,6 +244,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Insn>(), 8);
     }
 
+    #[cfg(target_endian = "little")]
     #[test]
     fn program_encoding() {
         let p = loss_program(1 << 32);

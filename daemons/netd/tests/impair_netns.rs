@@ -78,9 +78,15 @@ impl NsPath {
 
     /// Pings `addr` `count` times, 10 ms apart; returns how many replies came back.
     fn ping(&self, addr: &str, count: u32) -> u32 {
-        let count_s = count.to_string();
+        self.ping_sized(addr, count, 56)
+    }
+
+    /// Like [`NsPath::ping`] with `size` data bytes per request.
+    fn ping_sized(&self, addr: &str, count: u32, size: u32) -> u32 {
+        let (count_s, size_s) = (count.to_string(), size.to_string());
         let out = self.cmd(&[
-            "busybox", "ping", "-q", "-c", &count_s, "-i", "0.01", "-W", "1", "-w", "15", addr,
+            "busybox", "ping", "-q", "-c", &count_s, "-s", &size_s, "-i", "0.01", "-W", "1", "-w",
+            "15", addr,
         ]);
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text
@@ -279,7 +285,7 @@ fn delay_without_netem_is_not_supported_and_changes_nothing() {
 }
 
 #[test]
-fn loss_drops_pings_through_a_veth() {
+fn loss_and_rate_act_on_pings_through_a_veth() {
     in_netns(|e, ns| async move {
         let netem = kernel_has_netem(&ns);
         let node = ns.node();
@@ -323,8 +329,27 @@ fn loss_drops_pings_through_a_veth() {
 
         // 0 % loss (with a rate) installs no loss filter.
         set(&e, "nvloss", 0, 0, 0.0, 1_250_000).await.unwrap();
+        assert!(!ns.tc_qdisc("nvloss").contains("clsact"));
         assert_eq!(ns.ping("10.77.0.2", 20), 20);
+
+        // The rate is enforced: 30 requests of ~1 kB offered at ~100 kB/s into 10 kB/s.
+        set(&e, "nvloss", 0, 0, 0.0, 10_000).await.unwrap();
+        let got = ns.ping_sized("10.77.0.2", 30, 1000);
+        eprintln!("10 kB/s: {got} of 30 large pings came back");
+        if netem {
+            // netem queues (limit 1000 packets) rather than drops: they arrive, late.
+            assert!(got > 0, "{got}");
+        } else {
+            // tbf passes the 3 kB burst and what the rate refills, and drops what overflows
+            // its ~3.5 kB queue.
+            assert!((1..=20).contains(&got), "tbf at 10 kB/s passed {got} of 30");
+        }
         clear(&e, "nvloss").await;
+        assert_eq!(
+            ns.ping_sized("10.77.0.2", 10, 1000),
+            10,
+            "no limit after clear"
+        );
         drop(node);
     });
 }
