@@ -34,6 +34,7 @@ pub enum Step {
     BindFrrEtc,
     BindGroup,
     TmpfsFrrRun,
+    TmpfsVarTmp,
     MountProc,
     DevNull,
     OutputLog,
@@ -43,7 +44,7 @@ pub enum Step {
 
 impl Step {
     fn from_u8(v: u8) -> Self {
-        const ALL: [Step; 14] = [
+        const ALL: [Step; 15] = [
             Step::Fork,
             Step::Clone,
             Step::Setgroups,
@@ -54,6 +55,7 @@ impl Step {
             Step::BindFrrEtc,
             Step::BindGroup,
             Step::TmpfsFrrRun,
+            Step::TmpfsVarTmp,
             Step::MountProc,
             Step::DevNull,
             Step::OutputLog,
@@ -78,6 +80,7 @@ impl fmt::Display for Step {
             Self::BindFrrEtc => "bind-mount the node's etc/frr on /etc/frr",
             Self::BindGroup => "bind-mount the node's etc/group on /etc/group",
             Self::TmpfsFrrRun => "mount a tmpfs on /var/run/frr",
+            Self::TmpfsVarTmp => "mount a tmpfs on /var/tmp",
             Self::MountProc => "mount /proc for the node's pid namespace",
             Self::DevNull => "open /dev/null",
             Self::OutputLog => "open the fallback console log",
@@ -224,6 +227,15 @@ fn mounts(frr: Option<(&Path, &Path)>) -> Result<Vec<MountOp>> {
             flags: libc::MS_NOSUID | libc::MS_NODEV,
             data: Some(c"mode=0755,size=16m".to_owned()),
             step: Step::TmpfsFrrRun,
+        });
+        // FRR keeps crash logs in /var/tmp/frr: without this they land on the host's disk.
+        v.push(MountOp {
+            source: c"tmpfs".to_owned(),
+            target: c"/var/tmp".to_owned(),
+            fstype: Some(c"tmpfs".to_owned()),
+            flags: libc::MS_NOSUID | libc::MS_NODEV,
+            data: Some(c"mode=1777,size=16m".to_owned()),
+            step: Step::TmpfsVarTmp,
         });
     }
     v.push(MountOp {

@@ -255,6 +255,15 @@ impl LinuxNodeSpec {
     /// Checks what the newtypes cannot: the work dir and the interface list.
     pub fn validate(&self) -> Result<()> {
         check_work_dir(&self.work_dir)?;
+        // Routers get a private tmpfs on /var/tmp, which would hide a work dir below it.
+        if matches!(self.profile, Profile::FrrRouter { .. })
+            && self.work_dir.starts_with("/var/tmp")
+        {
+            return Err(invalid(
+                "work_dir",
+                "a router's work dir cannot be under /var/tmp",
+            ));
+        }
         check_interfaces(&self.interfaces)
     }
 

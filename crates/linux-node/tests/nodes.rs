@@ -582,6 +582,15 @@ fn frr_routers_reach_ospf_full() {
     let log = std::fs::read_to_string(r1.console_log()).unwrap_or_default();
     assert!(full, "no OSPF Full: {}\nr1 console:\n{log}", neighbor());
     assert!(neighbor().contains("192.0.2.2"));
+    // FRR's crash-log dir is on the node's private /var/tmp, not the host's.
+    let vartmp = exec_stdout(r1.pid(), &["/bin/busybox", "ls", "/var/tmp/frr"]);
+    assert!(vartmp.contains("zebra."), "{vartmp}");
+    let mounts = exec_stdout(r1.pid(), &["/bin/busybox", "cat", "/proc/1/mounts"]);
+    assert!(mounts.contains("tmpfs /var/tmp tmpfs"), "{mounts}");
+    for entry in vartmp.split_whitespace() {
+        let host = Path::new("/var/tmp/frr").join(entry);
+        assert!(!host.exists(), "FRR wrote {host:?} on the host");
+    }
     // The route to r2's loopback is learned by OSPF, installed by zebra, and carries traffic.
     assert!(wait_until(Duration::from_secs(15), || {
         exec_stdout(r1.pid(), &["/bin/busybox", "ip", "route"]).contains("192.0.2.2")
