@@ -346,23 +346,18 @@ impl Host for SystemHost {
         ifname: &'a str,
         addrs: Vec<String>,
     ) -> HostFuture<'a, ()> {
-        let ifname = ifname.to_string();
+        let index = ifname
+            .strip_prefix("eth")
+            .and_then(|i| i.parse::<u16>().ok());
         Box::pin(async move {
+            let index = index.ok_or_else(|| HostError::Failed(format!("{ifname} is not ethN")))?;
             tokio::task::spawn_blocking(move || {
-                let bb = nova_linux_node::BUSYBOX;
                 for a in &addrs {
-                    let out = nova_linux_node::exec_in_node(
-                        pid,
-                        &[bb, "ip", "addr", "add", a, "dev", &ifname],
-                    )
-                    .map_err(|e| HostError::Failed(format!("exec in node: {e}")))?;
-                    let err = String::from_utf8_lossy(&out.stderr);
-                    if !out.status.success() && !err.contains("exists") {
-                        return Err(HostError::Failed(format!(
-                            "ip addr add {a} dev {ifname}: {}",
-                            err.trim()
-                        )));
-                    }
+                    let addr = a
+                        .parse()
+                        .map_err(|e| HostError::Failed(format!("{a}: {e}")))?;
+                    nova_linux_node::add_interface_address(pid, index, addr)
+                        .map_err(|e| HostError::Failed(format!("eth{index} {a}: {e}")))?;
                 }
                 Ok(())
             })
