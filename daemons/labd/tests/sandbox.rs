@@ -121,13 +121,8 @@ fn boot() -> Sandbox {
             "{b} not built: run cargo build -p nova-ve-netd -p nova-ve-labd"
         );
     }
-    let mut b = Sandbox::builder();
-    if !repo().join("units/nova-ve-netd.service").exists() {
-        b = b.unit(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nova-ve-netd.service"),
-        );
-    }
-    let sb = b.boot().unwrap_or_else(|e| panic!("sandbox: {e}"));
+    // The sandbox stages units/ (the real, hardened nova-ve-netd.service and labd's unit).
+    let sb = Sandbox::boot().unwrap_or_else(|e| panic!("sandbox: {e}"));
     sb.run_ok(&["systemctl", "start", "nova-ve-labd.service"])
         .unwrap_or_else(|e| panic!("start labd: {e}\n{}", sb.journal_tail(80)));
     sb
@@ -277,6 +272,26 @@ fn labs_on_disk(sb: &Sandbox) -> String {
 #[test]
 fn contract_crud_authorization_and_hostile_input() {
     let sb = boot();
+    // netd runs under the project's real, hardened unit (not a test stand-in).
+    let netd = sb
+        .run_ok(&[
+            "systemctl",
+            "show",
+            "-p",
+            "FragmentPath",
+            "-p",
+            "ProtectSystem",
+            "-p",
+            "NoNewPrivileges",
+            "nova-ve-netd.service",
+        ])
+        .unwrap();
+    assert!(
+        netd.contains("units/nova-ve-netd.service")
+            && netd.contains("ProtectSystem=strict")
+            && netd.contains("NoNewPrivileges=yes"),
+        "{netd}"
+    );
     // Exported interfaces match the XML contract.
     let created = manager(&sb, "CreateLab", "ss", &["", "first"]).unwrap();
     let lab_path = created["data"][1].as_str().unwrap().to_string();
