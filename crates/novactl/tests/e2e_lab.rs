@@ -332,13 +332,31 @@ fn ospf_lab_built_with_novactl_runs_rewires_survives_labd_and_stops_clean() {
     });
     assert!(ctl.pings("h1", "10.0.2.10"), "the routed path still works");
 
-    // `systemctl stop` on a node's unit shows as stopped.
-    let h2_unit = ctl.node("h2")["unit"].as_str().unwrap().to_string();
+    // `systemctl stop` on a node's unit shows as stopped, in the node list and as an event
+    // streamed by `novactl events`.
+    let h2 = ctl.node("h2");
+    let h2_unit = h2["unit"].as_str().unwrap().to_string();
+    let events = sb
+        .command(&["timeout", "4", NOVACTL, "events", LAB, "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("novactl events");
+    std::thread::sleep(Duration::from_millis(800));
     sb.run_ok(&["systemctl", "stop", &h2_unit])
         .expect("systemctl stop");
     wait("h2 shown stopped after systemctl stop", 3, || {
         ctl.node("h2")["state"] == "stopped"
     });
+    let streamed = events.wait_with_output().expect("events output");
+    let stopped_event = String::from_utf8_lossy(&streamed.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .any(|e| e["event"]["node_id"] == h2["id"] && e["event"]["state"] == "stopped");
+    assert!(
+        stopped_event,
+        "no node_state stopped event for h2 in: {}",
+        String::from_utf8_lossy(&streamed.stdout)
+    );
 
     // SIGKILL labd mid-run: the nodes keep running; a new labd re-derives the state.
     let r1_pid = ctl.node("r1")["main_pid"].as_u64().unwrap();
