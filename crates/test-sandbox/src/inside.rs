@@ -52,10 +52,17 @@ pub fn dispatch(fns: &[(&str, InsideFn)]) {
 /// Arguments after argv\[0\], read from /proc: `std::env::args` may not be set up yet when a
 /// constructor runs.
 fn cmdline_args() -> Vec<String> {
-    let raw = std::fs::read("/proc/self/cmdline").unwrap_or_default();
+    split_cmdline(&std::fs::read("/proc/self/cmdline").unwrap_or_default())
+}
+
+/// `/proc/<pid>/cmdline` is every argument followed by a NUL. Only that one terminator is
+/// dropped: an empty argument is a NUL of its own and must survive (`call(.., &["", "x"])`).
+fn split_cmdline(raw: &[u8]) -> Vec<String> {
+    let Some(raw) = raw.strip_suffix(&[0]) else {
+        return Vec::new();
+    };
     raw.split(|b| *b == 0)
         .skip(1)
-        .filter(|a| !a.is_empty())
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
 }
@@ -98,4 +105,18 @@ macro_rules! inside_fns {
             __nova_sandbox_dispatch
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_cmdline;
+
+    #[test]
+    fn cmdline_keeps_empty_arguments() {
+        assert_eq!(split_cmdline(b"exe\0a\0\0b\0"), ["a", "", "b"]);
+        assert_eq!(split_cmdline(b"exe\0\0"), [""]);
+        assert_eq!(split_cmdline(b"exe\0\0\0"), ["", ""]);
+        assert!(split_cmdline(b"exe\0").is_empty());
+        assert!(split_cmdline(b"").is_empty());
+    }
 }

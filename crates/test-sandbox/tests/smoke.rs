@@ -141,7 +141,18 @@ fn leave_child(_args: &[String]) -> InsideResult {
     Ok("left".into())
 }
 
-inside_fns!(start_scope, check_authorization, whoami, leave_child);
+/// Prints the arguments it got, as JSON.
+fn echo_args(args: &[String]) -> InsideResult {
+    Ok(serde_json::to_string(args)?)
+}
+
+inside_fns!(
+    start_scope,
+    check_authorization,
+    whoami,
+    leave_child,
+    echo_args
+);
 
 // ---- tests -----------------------------------------------------------------------------------
 
@@ -331,6 +342,13 @@ fn commands_and_inside_functions_run_as_the_requested_user() {
     assert!(nobody.starts_with("65534 "), "{nobody}");
     let unknown = sb.call("root", "no_such_fn", &[]).unwrap_err().to_string();
     assert!(unknown.contains("no inside function"), "{unknown}");
+    // Arguments arrive exactly as given: empty ones, spaces, a leading dash included.
+    for user in ["root", "nobody"] {
+        let args = ["", "a b", "", "-x", ""];
+        let got = sb.call(user, "echo_args", &args).unwrap();
+        assert_eq!(got, serde_json::to_string(&args).unwrap(), "as {user}");
+        assert_eq!(sb.call(user, "echo_args", &[]).unwrap(), "[]");
+    }
 }
 
 #[test]

@@ -97,16 +97,13 @@ fn watch_start(a: &[String]) -> InsideResult {
 
 inside_fns!(create_lab, import_lab, list_labs, add_node, watch_start);
 
-/// Arguments go prefixed with '=' (the sandbox drops empty arguments); inside fns strip it.
 fn inside(sb: &Sandbox, user: &str, f: &str, args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|a| format!("={a}")).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    sb.call(user, f, &args)
+    sb.call(user, f, args)
         .unwrap_or_else(|e| panic!("{f} as {user}: {e}"))
 }
 
 fn arg(a: &[String], i: usize) -> &str {
-    &a[i][1..]
+    &a[i]
 }
 
 fn repo() -> PathBuf {
