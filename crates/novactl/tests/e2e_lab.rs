@@ -615,3 +615,101 @@ fn write_for_sandbox(dir: &Path, name: &str, text: &str) -> PathBuf {
         .status();
     path
 }
+
+#[test]
+fn demo_lab_imports_starts_and_routes() {
+    let sb = boot();
+    let ctl = Ctl { sb: &sb };
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo/demo-lab.json");
+    ctl.ok(&["lab", "import", demo]);
+    ctl.ok(&["lab", "start", "demo"]);
+    let run = |node: &str, cmd: &[&str]| {
+        let mut a = vec!["exec", "demo", node, "--"];
+        a.extend_from_slice(cmd);
+        ctl.run(&a).status.success()
+    };
+    wait("demo: h1 pings h2 through r1 and r2", 40, || {
+        run(
+            "h1",
+            &["busybox", "ping", "-c", "1", "-W", "1", "10.0.2.10"],
+        )
+    });
+    ctl.ok(&["lab", "delete", "demo"]);
+    assert_eq!(
+        ctl.json(&["net", "list"]),
+        json!([]),
+        "lab delete removed its bridges"
+    );
+    let units = sb
+        .run_ok(&[
+            "systemctl",
+            "list-units",
+            "--plain",
+            "--no-legend",
+            "nova-node-*",
+        ])
+        .expect("units");
+    assert!(units.trim().is_empty(), "{units}");
+}
+
+#[test]
+fn labs_folders_networks_and_templates_through_novactl() {
+    let sb = boot();
+    let ctl = Ctl { sb: &sb };
+    ctl.ok(&["folder", "create", "team"]);
+    ctl.ok(&["lab", "create", "one", "--folder", "team"]);
+    assert_eq!(ctl.json(&["folder", "list"]), json!(["team"]));
+    let labs = ctl.json(&["lab", "list"]);
+    assert_eq!(labs[0]["name"], "one");
+    assert_eq!(labs[0]["folder"], "team");
+
+    // By folder/name, rename (and move), export, delete, import the export back.
+    ctl.ok(&["lab", "rename", "team/one", "two"]);
+    assert_eq!(ctl.json(&["lab", "list"])[0]["name"], "two");
+    ctl.ok(&["network", "add", "two", "lan"]);
+    ctl.ok(&["node", "add", "two", "h", "--kind", "linux", "-t", "host"]);
+    ctl.ok(&["link", "add", "two", "h:eth0", "net:lan"]);
+    let links = ctl.json(&["link", "list", "two"]);
+    assert_eq!(links.as_array().map(Vec::len), Some(1), "{links}");
+    let exported = ctl.ok(&["lab", "export", "two"]);
+    let doc: Value = serde_json::from_str(&exported).expect("export is JSON");
+    assert_eq!(doc["schema"], 2);
+    let err = ctl.fails_as("root", EXIT_INVALID, &["folder", "delete", "team"]);
+    assert!(err.contains("Conflict"), "non-empty folder: {err}");
+    ctl.ok(&["lab", "delete", "two"]);
+    ctl.ok(&["folder", "delete", "team"]);
+    assert_eq!(ctl.json(&["lab", "list"]), json!([]));
+
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let path = write_for_sandbox(dir.path(), "exported", &exported);
+    ctl.ok(&["lab", "import", path.to_str().unwrap(), "--name", "back"]);
+    let back = ctl.json(&["network", "list", "back"]);
+    assert!(back.to_string().contains("\"lan\""), "{back}");
+    ctl.ok(&["network", "del", "back", "lan"]);
+    assert_eq!(
+        ctl.json(&["link", "list", "back"]),
+        json!([]),
+        "links cascade"
+    );
+    ctl.ok(&["node", "delete", "back", "h"]);
+    assert_eq!(ctl.json(&["node", "list", "back"]), json!([]));
+
+    let templates = ctl.json(&["templates"]);
+    let keys: Vec<String> = templates
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|t| t["type"] == "linux" || t["kind"] == "linux")
+        .map(|t| {
+            t["key"]
+                .as_str()
+                .or(t["id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        keys.contains(&"host".into()) && keys.contains(&"frr".into()),
+        "{keys:?}"
+    );
+}
