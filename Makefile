@@ -64,3 +64,10 @@ bench-labd:
 bench-netd:
 	$(CARGO) build --release -p nova-ve-netd
 	$(CARGO) bench -p nova-ve-netd --bench netd
+
+# labd engine bench: StartAll/StopAll of a 100-node linux lab with 150 links in a sandbox
+# (LABD_BENCH_NODES=n for another size). docs/labd.md has the figures.
+.PHONY: bench-labd-engine
+bench-labd-engine:
+	$(CARGO) build --release -p nova-ve-netd -p nova-ve-labd
+	$(CARGO) bench -p nova-ve-labd --bench start_stop

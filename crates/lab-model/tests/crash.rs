@@ -1,8 +1,9 @@
 //! SIGKILL a process in the middle of lab writes, hundreds of times, and show
 //! that the lab on disk is always whole: the old version or the new one.
 //!
-//! The writer is this test binary run again with an environment variable set
-//! (the ignored test `crash_writer_child`), so no extra binary is needed.
+//! The writer is this test binary run again with `NOVA_SANDBOX_CALL=crash_writer`: a
+//! constructor (`inside_fns!` of nova-test-sandbox) runs `crash_writer` instead of the test
+//! harness, so no extra binary is needed and no ignored test shows up as skipped.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +11,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nova_lab_model::{Lab, LabPath, LabStore, Node, NodeKind};
 
-const CHILD_ENV: &str = "NOVA_LAB_MODEL_CRASH_WRITER_ROOT";
 const ROUNDS: usize = 300;
 const READY: &str = "nova-crash-writer-ready";
 
@@ -37,20 +37,20 @@ fn lab_path() -> LabPath {
     LabPath::parse("crash.json").unwrap()
 }
 
-#[test]
-#[ignore = "helper: the writer process of sigkill_mid_write_leaves_old_or_new_lab"]
-fn crash_writer_child() {
-    let root =
-        std::env::var(CHILD_ENV).expect("run only by sigkill_mid_write_leaves_old_or_new_lab");
-    let store = LabStore::open(root).unwrap();
+/// The writer process (not a test): rewrites the lab, B then A, until it is killed.
+fn crash_writer(args: &[String]) -> nova_test_sandbox::InsideResult {
+    let root = args
+        .first()
+        .ok_or("run only by sigkill_mid_write_leaves_old_or_new_lab")?;
+    let store = LabStore::open(root)?;
     let (a, b) = versions();
-    // libtest may print "test crash_writer_child ... " on the same line first.
     println!("{READY}");
     loop {
-        store.write(&lab_path(), &b).unwrap();
-        store.write(&lab_path(), &a).unwrap();
+        store.write(&lab_path(), &b)?;
+        store.write(&lab_path(), &a)?;
     }
 }
+nova_test_sandbox::inside_fns!(crash_writer);
 
 /// Kills and reaps the child even if the test panics.
 struct Killer(Child);
@@ -65,14 +65,8 @@ impl Drop for Killer {
 fn spawn_writer(root: &std::path::Path) -> Killer {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args([
-            "--exact",
-            "crash_writer_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, root)
+        .arg(root)
+        .env(nova_test_sandbox::inside::ENV_CALL, "crash_writer")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -613,8 +613,7 @@ fn unprivileged_owner_spawns_releases_and_pings() {
     ns.bridge("br0");
     let mut helper = HelperGuard(
         Command::new(std::env::current_exe().unwrap())
-            .args(["helper_unprivileged_owner", "--exact", "--ignored"])
-            .args(["--nocapture", "--test-threads=1"])
+            .env(nova_test_sandbox::inside::ENV_CALL, "helper_unprivileged_owner")
             .env("NLN_HELPER_DIR", &scratch.0)
             .uid(NOBODY)
             .gid(NOBODY)
@@ -628,7 +627,6 @@ fn unprivileged_owner_spawns_releases_and_pings() {
     let mut next = |prefix: &str| -> String {
         for l in lines.by_ref() {
             let l = l.unwrap();
-            // libtest prints "test helper_… ... " without a newline before the test runs.
             if let Some((_, rest)) = l.split_once(prefix) {
                 return rest.trim().to_owned();
             }
@@ -668,9 +666,9 @@ impl Drop for HelperGuard {
     }
 }
 
-#[test]
-#[ignore = "helper run as uid nobody by unprivileged_owner_spawns_releases_and_pings"]
-fn helper_unprivileged_owner() {
+/// Not a test: run as uid nobody by unprivileged_owner_spawns_releases_and_pings, from the
+/// constructor `inside_fns!` installs (`NOVA_SANDBOX_CALL` set), instead of the test harness.
+fn helper_unprivileged_owner(_args: &[String]) -> nova_test_sandbox::InsideResult {
     // SAFETY: geteuid has no preconditions.
     assert_ne!(
         unsafe { libc::geteuid() },
@@ -694,9 +692,11 @@ fn helper_unprivileged_owner() {
     let stopped =
         h1.kill(Duration::from_secs(2)).unwrap() && h2.kill(Duration::from_secs(2)).unwrap();
     say(&format!("STOPPED {}", if stopped { "ok" } else { "fail" }));
+    Ok(String::new())
 }
+nova_test_sandbox::inside_fns!(helper_unprivileged_owner);
 
-/// Straight to fd 1, flushed: libtest may capture `println!` even with --nocapture.
+/// Straight to fd 1, flushed at once: the test reads each line while the helper waits.
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}").unwrap();
