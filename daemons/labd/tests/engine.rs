@@ -17,6 +17,8 @@ struct Fake {
     ops: Mutex<Vec<String>>,
     units: Mutex<Vec<UnitInfo>>,
     ifaces: Mutex<Vec<HostInterface>>,
+    /// Behave like netd on a kernel without sch_netem: delay/jitter are NotSupported.
+    no_netem: std::sync::atomic::AtomicBool,
 }
 
 struct FakePending(Arc<Fake>);
@@ -121,7 +123,18 @@ impl Host for FakeHost {
         Box::pin(async { Ok(()) })
     }
     fn set_netem<'a>(&'a self, ifname: &'a str, n: Netem) -> HostFuture<'a, ()> {
-        self.0.log(format!("netem {ifname} {}", n.delay_us));
+        use std::sync::atomic::Ordering;
+        if self.0.no_netem.load(Ordering::Relaxed) && (n.delay_us != 0 || n.jitter_us != 0) {
+            return Box::pin(async {
+                Err(HostError::NotSupported(
+                    "delay/jitter need the netem qdisc, which this kernel lacks (CONFIG_NET_SCH_NETEM / sch_netem)".into(),
+                ))
+            });
+        }
+        self.0.log(format!(
+            "netem {ifname} {} loss={} rate={}",
+            n.delay_us, n.loss_percent, n.rate_bytes_per_sec
+        ));
         Box::pin(async { Ok(()) })
     }
     fn list_interfaces(&self) -> HostFuture<'_, Vec<HostInterface>> {
@@ -471,13 +484,98 @@ async fn hot_attach_detach_and_metrics() {
     );
     let m = nova_ve_labd::engine::specs::metrics(20, 5, 1.0, 1000).unwrap();
     e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
-    assert!(e.host.ops().contains(&format!("netem {veth} 20000")));
+    assert!(
+        e.host
+            .ops()
+            .contains(&format!("netem {veth} 20000 loss=1 rate=125000")),
+        "{:?}",
+        e.host.ops()
+    );
     e.engine.delete_link(&lab, &link).await.unwrap();
     assert!(e.host.ops().contains(&format!("delete {veth}")));
     assert!(
         e.engine.node_view(&lab, a).unwrap().interfaces[0]
             .host_ifname
             .is_empty()
+    );
+}
+
+/// A kernel without sch_netem (netd: delay/jitter NotSupported, rate and loss work): live
+/// loss/rate apply and are stored; live delay is a NotSupported error with nothing stored or
+/// changed; a stored delay at start leaves the node degraded naming why, loss and rate applied.
+#[tokio::test]
+async fn link_metrics_without_netem() {
+    let e = env();
+    e.host
+        .0
+        .no_netem
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let (lab, a, _, link) = two_hosts_linked(&e).await;
+    let veth = LabKey::of(&lab).veth_name(a, 0).unwrap();
+    let metrics = |lab_json: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(lab_json).unwrap();
+        v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == link.as_str())
+            .unwrap()["metrics"]
+            .clone()
+    };
+    e.engine.start_node(&lab, a).await.unwrap();
+    e.host.clear();
+
+    let m = nova_ve_labd::engine::specs::metrics(0, 0, 100.0, 1000).unwrap();
+    e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
+    assert_eq!(
+        e.host.ops(),
+        [format!("netem {veth} 0 loss=100 rate=125000")]
+    );
+    let stored = metrics(&e.engine.get_json(&lab).unwrap());
+    assert_eq!(
+        (&stored["loss_pct"], &stored["bandwidth_kbps"]),
+        (&serde_json::json!(100.0), &serde_json::json!(1000))
+    );
+
+    e.host.clear();
+    let before = e.engine.get_json(&lab).unwrap();
+    let m = nova_ve_labd::engine::specs::metrics(50, 0, 0.0, 0).unwrap();
+    match e.engine.set_link_metrics(&lab, &link, m).await {
+        Err(EngineError::NotSupported(msg)) => {
+            assert!(msg.contains("CONFIG_NET_SCH_NETEM"), "{msg}")
+        }
+        other => panic!("delay without netem: {other:?}"),
+    }
+    assert_eq!(e.engine.get_json(&lab).unwrap(), before, "nothing stored");
+    assert!(
+        e.host.ops().is_empty(),
+        "nothing changed: {:?}",
+        e.host.ops()
+    );
+
+    // Stored with the node stopped (it may run on a host with netem), then started here.
+    e.engine.stop_node(&lab, a).await.unwrap();
+    let m = nova_ve_labd::engine::specs::metrics(50, 10, 5.0, 0).unwrap();
+    e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
+    assert_eq!(metrics(&e.engine.get_json(&lab).unwrap())["delay_ms"], 50);
+    e.host.clear();
+    e.engine.start_node(&lab, a).await.unwrap();
+    let view = e.engine.node_view(&lab, a).unwrap();
+    assert_eq!(view.state, NodeState::Degraded);
+    assert!(
+        view.problems.iter().any(
+            |p| p.contains("delay/jitter not applied (loss and rate are)")
+                && p.contains("CONFIG_NET_SCH_NETEM")
+        ),
+        "{:?}",
+        view.problems
+    );
+    assert!(
+        e.host
+            .ops()
+            .contains(&format!("netem {veth} 0 loss=5 rate=0")),
+        "{:?}",
+        e.host.ops()
     );
 }
 

@@ -762,6 +762,132 @@ fn hot_links_netem_journal_and_cgroups() {
     );
 }
 
+/// SetLinkMetrics with the real netd on this kernel: random loss (cls_bpf where there is no
+/// sch_netem) and rate (tbf) apply live and from the start path; delay is NotSupported naming
+/// CONFIG_NET_SCH_NETEM with nothing stored where netem is missing.
+#[test]
+fn link_metrics_loss_and_rate_live_and_at_start() {
+    let sb = boot();
+    let id = "metrics-lab";
+    let lab_json = PAIR.replace("pair-lab", id).replace("10.9.0.", "10.6.0.");
+    let lab = manager(&sb, "ImportLab", "sss", &["", "metrics", &lab_json]).unwrap()["data"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = lab_call(&sb, &lab, "StartAll", "", &[]);
+    assert_eq!(failed["data"][0], serde_json::json!([]), "{failed}");
+    let pings = || ping_rtt_ms(&sb, id, 1, "10.6.0.2").is_some();
+    wait_until("first ping", Duration::from_secs(10), pings);
+    // The impairment acts on the host end of node 2's veth: what is sent towards h2.
+    let veth = nova_ve_labd::naming::LabKey::of(id)
+        .veth_name(2, 0)
+        .unwrap();
+    let qdisc = || {
+        sb.run_ok(&["tc", "qdisc", "show", "dev", &veth])
+            .unwrap_or_else(|e| panic!("tc: {e}"))
+    };
+    let set = |delay: &str, loss: &str, kbps: &str| {
+        call(
+            &sb,
+            &lab,
+            "org.novave.Lab1.Lab",
+            "SetLinkMetrics",
+            "suudu",
+            &["lnk_002", delay, "0", loss, kbps],
+        )
+    };
+    let stored = || {
+        let v: serde_json::Value = serde_json::from_str(
+            lab_call(&sb, &lab, "GetJson", "", &[])["data"][0]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        v["links"][1]["metrics"].clone()
+    };
+
+    // 100 % loss: every ping is lost; back to 0: pings pass again.
+    set("0", "100", "0").unwrap();
+    let has_netem = qdisc().contains("netem");
+    if !has_netem {
+        assert!(qdisc().contains("clsact"), "loss filter: {}", qdisc());
+    }
+    assert!(
+        (0..3).all(|_| ping_rtt_ms(&sb, id, 1, "10.6.0.2").is_none()),
+        "ping passed with 100 % loss"
+    );
+    assert_eq!(stored()["loss_pct"], 100.0);
+    set("0", "0", "0").unwrap();
+    wait_until("ping with loss 0", Duration::from_secs(5), pings);
+    assert!(
+        !qdisc().contains("clsact") && !qdisc().contains("netem"),
+        "{}",
+        qdisc()
+    );
+
+    // A rate: tbf (or netem's rate) on the host veth; traffic still flows.
+    set("0", "0", "1000").unwrap();
+    let q = qdisc();
+    if has_netem {
+        assert!(q.contains("netem") && q.contains("rate 1Mbit"), "{q}");
+    } else {
+        assert!(q.contains("qdisc tbf") && q.contains("rate 1Mbit"), "{q}");
+    }
+    assert!(pings(), "ping through a 1 Mbit/s link");
+    assert_eq!(stored()["bandwidth_kbps"], 1000);
+
+    // Delay: applied where the kernel has netem, else NotSupported with nothing changed.
+    match set("50", "0", "1000") {
+        Ok(_) => assert!(has_netem, "delay accepted without netem: {}", qdisc()),
+        Err(e) => {
+            assert!(!has_netem, "{e}");
+            assert!(
+                e.contains("NotSupported") && e.contains("CONFIG_NET_SCH_NETEM"),
+                "{e}"
+            );
+            assert_eq!(stored()["delay_ms"], 0, "nothing stored");
+            assert!(qdisc().contains("qdisc tbf"), "tbf kept: {}", qdisc());
+        }
+    }
+
+    // Start path: the stored rate is set on the fresh veth when the node starts again.
+    call(
+        &sb,
+        &nova_dbus::lab::node_path(id, 2),
+        "org.novave.Lab1.Node",
+        "Stop",
+        "",
+        &[],
+    )
+    .unwrap();
+    call(
+        &sb,
+        &nova_dbus::lab::node_path(id, 2),
+        "org.novave.Lab1.Node",
+        "Start",
+        "",
+        &[],
+    )
+    .unwrap();
+    let q = qdisc();
+    assert!(q.contains("rate 1Mbit"), "after restart: {q}");
+    // From h2: its fresh veth has a new MAC, which h1 learns from h2's ARP request.
+    wait_until("ping after restart", Duration::from_secs(10), || {
+        ping_rtt_ms(&sb, id, 2, "10.6.0.1").is_some()
+    });
+    let node2 = prop(
+        &sb,
+        &nova_dbus::lab::node_path(id, 2),
+        "org.novave.Lab1.Node",
+        "State",
+    );
+    assert_eq!(node2, "running");
+
+    let failed = lab_call(&sb, &lab, "StopAll", "", &[]);
+    assert_eq!(failed["data"][0], serde_json::json!([]));
+    assert_eq!(node_units(&sb).trim(), "");
+}
+
 /// polkit/50-nova-ve.rules lets the nova-ve user stop node units with systemd's StopUnit — and
 /// nothing else: not other units, not other verbs.
 #[test]

@@ -276,8 +276,8 @@ impl LabEngine {
         tracing::debug!(LAB_ID = %h.id, NODE_ID = node_id, "start: launch {t_launch:?}, scope {t_scope:?}, wired+released {:?}", t0.elapsed());
         let mut problems = problems;
         for p in plugs.iter().filter(|p| !p.netem.is_none()) {
-            if let Err(e) = self.host.set_netem(&p.host_if, p.netem).await {
-                problems.push(format!("{}: link metrics not applied: {e}", p.peer));
+            if let Some(problem) = self.apply_stored_netem(&p.host_if, p.netem).await {
+                problems.push(format!("{}: {problem}", p.peer));
             }
         }
         let state = if problems.is_empty() {
@@ -532,13 +532,9 @@ impl LabEngine {
                     );
                 }
                 if !plug.netem.is_none()
-                    && let Err(e) = self.host.set_netem(&plug.host_if, plug.netem).await
+                    && let Some(problem) = self.apply_stored_netem(&plug.host_if, plug.netem).await
                 {
-                    self.degrade(
-                        h,
-                        node,
-                        format!("interface {index}: link metrics not applied: {e}"),
-                    );
+                    self.degrade(h, node, format!("interface {index}: {problem}"));
                 }
                 self.refresh_live_macs(h, node).await;
             }
@@ -615,6 +611,31 @@ impl LabEngine {
             Err(e) => self.degrade(h, node, format!("interface {index}: could not detach: {e}")),
         }
         self.emit_node_state(h, node);
+    }
+
+    /// Applies a stored link's impairments when its interface is wired (start, hot attach);
+    /// `Some(problem)` when not all of them took. netd refuses delay/jitter on a kernel without
+    /// sch_netem (NotSupported, nothing changed) but does rate (tbf) and loss (cls_bpf) there,
+    /// so those are applied on their own then: the lab may come from a host with netem, and a
+    /// link that keeps its loss and rate is closer to it than an unimpaired one.
+    async fn apply_stored_netem(&self, host_if: &str, netem: Netem) -> Option<String> {
+        let refused = match self.host.set_netem(host_if, netem).await {
+            Ok(()) => return None,
+            Err(HostError::NotSupported(m)) if netem.delay_us != 0 || netem.jitter_us != 0 => m,
+            Err(e) => return Some(format!("link metrics not applied: {e}")),
+        };
+        let rest = Netem {
+            delay_us: 0,
+            jitter_us: 0,
+            ..netem
+        };
+        if rest.is_none() {
+            return Some(format!("link delay/jitter not applied: {refused}"));
+        }
+        Some(match self.host.set_netem(host_if, rest).await {
+            Ok(()) => format!("link delay/jitter not applied (loss and rate are): {refused}"),
+            Err(e) => format!("link metrics not applied: {refused}; without delay/jitter: {e}"),
+        })
     }
 
     /// Applies impairments to the host end of a running interface.
