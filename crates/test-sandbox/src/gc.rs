@@ -185,21 +185,37 @@ pub fn remove_state_dir(dir: &Path, failures: &mut Vec<String>) {
     }
 }
 
+/// Whether the sandbox id `<pid>-<n>` (the name of its state dir and, after `nova-sandbox-`,
+/// of its cgroups) belongs to a test process that is still running. Such a sandbox is someone
+/// else's live work (another test run, `make demo`), never a leftover of a finished run.
+fn owner_running(sandbox_id: &str) -> bool {
+    sandbox_id
+        .split_once('-')
+        .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        .is_some_and(|pid| start_time(pid).is_some())
+}
+
+/// The sandbox id in a `/proc/PID/cgroup` text, if the process is in a sandbox's cgroup.
+fn sandbox_id_of_cgroup(cgroup: &str) -> Option<&str> {
+    let (_, rest) = cgroup.split_once("/nova-sandbox-")?;
+    Some(rest.split(['/', '\n']).next().unwrap_or(rest))
+}
+
 /// See [`crate::leftovers`].
 pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
     let mut out = Vec::new();
     for entry in fs::read_dir(base).into_iter().flatten().flatten() {
         let path = entry.path();
-        if path.is_dir() && entry.file_name() != "by-name" {
+        if path.is_dir() && entry.file_name() != "by-name" && owner_gone(&path) {
             out.push(format!("state dir {}", path.display()));
         }
     }
     for top in hierarchies() {
         for entry in fs::read_dir(&top).into_iter().flatten().flatten() {
-            if entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("nova-sandbox-")
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name.strip_prefix("nova-sandbox-")
+                && !owner_running(id)
             {
                 out.push(format!("cgroup {}", entry.path().display()));
             }
@@ -217,7 +233,7 @@ pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
         // A zombie is dead already; its reaper (the host's init) collects it.
         let zombie =
             Pid::from_raw(pid.parse().unwrap_or(0)).is_none_or(|p| !crate::launcher::alive(p));
-        if cgroup.contains("/nova-sandbox-") && !zombie {
+        if sandbox_id_of_cgroup(&cgroup).is_some_and(|id| !owner_running(id)) && !zombie {
             let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
             out.push(format!("process {pid} ({})", comm.trim()));
         }
@@ -228,6 +244,19 @@ pub fn leftovers(base: &Path) -> Result<Vec<String>, crate::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sandboxes_of_running_processes_are_not_leftovers() {
+        let me = std::process::id();
+        assert!(owner_running(&format!("{me}-0")));
+        assert!(!owner_running("4294967295-0"));
+        assert!(!owner_running("not-an-id"));
+        assert_eq!(
+            sandbox_id_of_cgroup("12:pids:/nova-sandbox-42-3/system.slice\n0::/x\n"),
+            Some("42-3")
+        );
+        assert_eq!(sandbox_id_of_cgroup("0::/user.slice\n"), None);
+    }
 
     #[test]
     fn a_state_dir_without_owner_file_is_judged_by_its_name() {
