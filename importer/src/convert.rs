@@ -35,6 +35,32 @@ pub enum ConvertError {
     Invalid(#[from] ValidationErrors),
 }
 
+/// Why a `.unl` document could not become a lab: refused or unparsable input, or a
+/// conversion that does not validate.
+#[derive(Debug, thiserror::Error)]
+pub enum UnlConvertError {
+    /// The document was refused or could not be parsed (encrypted, malformed, too deep, …).
+    #[error(transparent)]
+    Parse(#[from] crate::unl::UnlError),
+    /// The converted lab does not validate.
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+}
+
+/// Parses and converts one `.unl` document held in memory: what the importer does per lab
+/// file, without reading or writing anything. `fallback_name` (e.g. the file's stem) names a
+/// lab that carries no name; a lab without a usable UUID gets an id derived from the
+/// document's hash, so converting the same bytes twice gives the same lab.
+pub fn convert_unl(
+    bytes: &[u8],
+    fallback_name: &str,
+    limits: crate::xmltree::Limits,
+) -> Result<Converted, UnlConvertError> {
+    let parsed = crate::unl::parse(bytes, limits)?;
+    let fallback_id = uuid_from_hash(&crate::fsutil::sha256_hex(bytes));
+    Ok(convert(&parsed, fallback_name, &fallback_id)?)
+}
+
 /// Lab-wide state while converting.
 struct Ctx<'a> {
     unl: &'a UnlLab,
@@ -78,6 +104,52 @@ pub fn convert(
         lab: cx.lab,
         review: cx.review,
     })
+}
+
+/// The address of a VPCS startup config (`ip 10.0.0.2/24 10.0.0.1` or
+/// `ip 10.0.0.2 255.255.255.0 10.0.0.1`) as (CIDR, gateway), and the lines that meant
+/// something else (`ip dhcp`, `set …`, unparsable addresses). Blank lines and comments
+/// are dropped.
+fn vpcs_ip(cfg: &str) -> (Option<(String, Option<String>)>, Vec<String>) {
+    use std::net::Ipv4Addr;
+    let (mut ip, mut rest) = (None, Vec::new());
+    for line in cfg.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let parsed = match words.as_slice() {
+            ["ip", addr, more @ ..] if ip.is_none() => {
+                let (a, len, more) = match addr.split_once('/') {
+                    Some((a, l)) => (a, l.parse::<u8>().ok().filter(|l| *l <= 32), more),
+                    None => match more {
+                        [mask, tail @ ..] => (*addr, mask_len(mask), tail),
+                        [] => (*addr, Some(24), more),
+                    },
+                };
+                let gw = more.first().map(|g| g.parse::<Ipv4Addr>());
+                match (a.parse::<Ipv4Addr>(), len, gw) {
+                    (Ok(a), Some(len), None) => Some((format!("{a}/{len}"), None)),
+                    (Ok(a), Some(len), Some(Ok(g))) => {
+                        Some((format!("{a}/{len}"), Some(g.to_string())))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(p) => ip = Some(p),
+            None => rest.push(clip(line, 200)),
+        }
+    }
+    (ip, rest)
+}
+
+/// Prefix length of a dotted netmask (`255.255.255.0` → 24); None unless contiguous.
+fn mask_len(mask: &str) -> Option<u8> {
+    let m = u32::from(mask.parse::<std::net::Ipv4Addr>().ok()?);
+    (m.leading_ones() + m.trailing_zeros() == 32).then(|| m.leading_ones() as u8)
 }
 
 /// Truncates to at most `max` characters.
@@ -327,17 +399,13 @@ impl Ctx<'_> {
     }
 
     fn extras(&mut self, n: &UnlNode, node: &mut Node) {
+        if n.kind == "vpcs" {
+            self.vpcs_extras(n, node);
+            return;
+        }
         let x = &mut node.extras;
         if let Some(cfg) = self.unl.configs.get(&n.id) {
             x.insert("startup_config".into(), json!(cfg));
-        }
-        if n.kind == "vpcs" {
-            x.insert("eveng_type".into(), json!("vpcs"));
-            // A VPCS is a plain host: nova-ve's busybox host profile.
-            x.insert(
-                "profile".into(),
-                json!(nova_lab_model::LinuxProfile::BusyboxHost.as_str()),
-            );
         }
         if let Some(v) = n.e0dhcp.as_deref() {
             x.insert("e0dhcp".into(), json!(v == "1"));
@@ -369,6 +437,35 @@ impl Ctx<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A VPCS is a plain host: a `linux` node with nova-ve's busybox host profile. labd
+    /// accepts only typed extras on linux nodes (addresses, default_gateway, profile), so the
+    /// VPCS startup config's `ip` line becomes those and anything else is a review note.
+    fn vpcs_extras(&mut self, n: &UnlNode, node: &mut Node) {
+        let x = &mut node.extras;
+        x.insert(
+            "profile".into(),
+            json!(nova_lab_model::LinuxProfile::BusyboxHost.as_str()),
+        );
+        let Some(cfg) = self.unl.configs.get(&n.id) else {
+            return;
+        };
+        let (ip, rest) = vpcs_ip(cfg);
+        if let Some((cidr, gw)) = ip {
+            x.insert("addresses".into(), json!({ "eth0": [cidr] }));
+            if let Some(gw) = gw {
+                x.insert("default_gateway".into(), json!(gw));
+            }
+        }
+        if !rest.is_empty() {
+            self.review.push(format!(
+                "node {} ({}): VPCS config lines not carried over: {}",
+                n.id,
+                n.name,
+                rest.join("; ")
+            ));
         }
     }
 
@@ -676,4 +773,34 @@ fn unique_name(base: &str, id: u32, used: &mut HashSet<String>) -> String {
 /// model's [`LabName`] rules refuse it).
 pub fn lab_name(stem: &str) -> Result<LabName, nova_lab_model::NameError> {
     LabName::new(stem.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mask_len, vpcs_ip};
+
+    #[test]
+    fn vpcs_config_ip_lines() {
+        let some = |c: &str, g: Option<&str>| Some((c.to_owned(), g.map(str::to_owned)));
+        assert_eq!(
+            vpcs_ip("set pcname VPC1\nip 10.0.0.2 255.255.255.0 10.0.0.1\n"),
+            (
+                some("10.0.0.2/24", Some("10.0.0.1")),
+                vec!["set pcname VPC1".into()]
+            )
+        );
+        assert_eq!(
+            vpcs_ip("ip 10.1.0.9/16"),
+            (some("10.1.0.9/16", None), vec![])
+        );
+        assert_eq!(vpcs_ip("ip 10.1.0.9"), (some("10.1.0.9/24", None), vec![]));
+        assert_eq!(vpcs_ip("ip dhcp").0, None);
+        assert_eq!(vpcs_ip("ip dhcp").1, ["ip dhcp"]);
+        assert_eq!(vpcs_ip("ip 10.0.0.2/40").0, None);
+        assert_eq!(vpcs_ip("ip 10.0.0.2 255.0.255.0").0, None);
+        assert_eq!(vpcs_ip("ip 999.0.0.2/24 x").0, None);
+        assert_eq!(vpcs_ip("\n# c\n"), (None, vec![]));
+        assert_eq!(mask_len("255.255.255.252"), Some(30));
+        assert_eq!(mask_len("0.0.0.0"), Some(0));
+    }
 }

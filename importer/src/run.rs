@@ -13,7 +13,7 @@ use crate::discover::{self, FileJob, ImageItem, ImageKind, Inventory, LabSource,
 use crate::fsutil::{self, Owner};
 use crate::manifest::{Action, Category, Entry, MANIFEST_VERSION, Manifest};
 use crate::xmltree::Limits;
-use crate::{convert, templates, unl};
+use crate::{convert, templates};
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -421,11 +421,10 @@ fn convert_file(
     name: &str,
 ) -> Result<convert::Converted, (Action, String)> {
     let bytes = read_capped(path, opts.xml_limits.max_bytes).map_err(|r| (Action::Skipped, r))?;
-    let parsed =
-        unl::parse(&bytes, opts.xml_limits).map_err(|e| (Action::Skipped, e.to_string()))?;
-    // A stable id for labs without a usable UUID, so re-runs produce the same file.
-    let fallback_id = convert::uuid_from_hash(&fsutil::sha256_hex(&bytes));
-    convert::convert(&parsed, name, &fallback_id).map_err(|e| (Action::Failed, e.to_string()))
+    convert::convert_unl(&bytes, name, opts.xml_limits).map_err(|e| match e {
+        convert::UnlConvertError::Parse(e) => (Action::Skipped, e.to_string()),
+        convert::UnlConvertError::Convert(e) => (Action::Failed, e.to_string()),
+    })
 }
 
 /// What an existing destination means for a document about to be written:

@@ -130,7 +130,14 @@ fn labs_convert_to_valid_schema_2_with_folders() {
     assert_eq!(lab.nodes.len(), 6);
     let vpc = lab.node(1).unwrap();
     assert_eq!(vpc.kind, NodeKind::Linux);
-    assert_eq!(vpc.extras["eveng_type"], "vpcs");
+    // Only extras labd accepts on a linux node (it refuses unknown ones).
+    assert_eq!(vpc.template, "vpcs");
+    assert_eq!(
+        vpc.extras.keys().collect::<Vec<_>>(),
+        ["profile"],
+        "{:?}",
+        vpc.extras
+    );
     assert_eq!(
         vpc.linux_profile(),
         Ok(Some(nova_lab_model::LinuxProfile::BusyboxHost))
@@ -481,4 +488,32 @@ fn planted_symlink_in_the_labs_dir_is_refused() {
         "{e}"
     );
     assert!(w.labs().join("p2p.json").exists());
+}
+
+/// The library entry point (used by labd's import test): parse + convert of bytes in memory,
+/// stable ids for labs without a UUID, refused input as `Parse`.
+#[test]
+fn convert_unl_is_the_per_file_conversion() {
+    use nova_import_eveng::convert::{UnlConvertError, convert_unl};
+    let full = fs::read(fixtures().join("labs/full.unl")).unwrap();
+    let c = convert_unl(&full, "fallback", Limits::default()).unwrap();
+    assert_eq!(c.lab.id, "3f0c9a52-1b2d-4c5e-8f70-a1b2c3d4e5f6");
+    assert_eq!(c.lab.meta.name, "Full Lab");
+    c.lab.validate().unwrap();
+    let p2p = fs::read(fixtures().join("labs/p2p.unl")).unwrap();
+    let (a, b) = (
+        convert_unl(&p2p, "p2p", Limits::default()).unwrap(),
+        convert_unl(&p2p, "p2p", Limits::default()).unwrap(),
+    );
+    assert_eq!(a.lab, b.lab, "same bytes, same lab");
+    for bad in ["encrypted.unl", "malformed.unl", "bomb.unl", "deep.unl"] {
+        let bytes = fs::read(fixtures().join("labs").join(bad)).unwrap();
+        assert!(
+            matches!(
+                convert_unl(&bytes, "x", Limits::default()),
+                Err(UnlConvertError::Parse(_))
+            ),
+            "{bad}"
+        );
+    }
 }

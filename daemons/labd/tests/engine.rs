@@ -179,6 +179,10 @@ struct Env {
 }
 
 fn engine_on(dir: tempfile::TempDir, host: FakeHost) -> Env {
+    engine_with(dir, host, TemplateSet::builtin().unwrap())
+}
+
+fn engine_with(dir: tempfile::TempDir, host: FakeHost, templates: TemplateSet) -> Env {
     std::fs::create_dir_all(dir.path().join("labs")).unwrap();
     let store = LabStore::open(dir.path().join("labs")).unwrap();
     let (sink, rx) = EventSink::channel();
@@ -189,7 +193,7 @@ fn engine_on(dir: tempfile::TempDir, host: FakeHost) -> Env {
     let engine = LabEngine::new(
         Arc::new(StoreFiles(store)),
         Arc::new(host.clone()),
-        Arc::new(TemplateSet::builtin().unwrap()),
+        Arc::new(templates),
         sink,
         cfg,
     );
@@ -670,5 +674,117 @@ async fn events_are_versioned_and_sequenced() {
         "node_state",
     ] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+}
+
+/// Importer → labd: every EVE-NG fixture the importer converts (importer/tests/fixtures/labs)
+/// imports into labd (the checks of D-Bus ImportLab), reads back whole — every node, network
+/// and link — and opens again in a restarted engine. The fixtures meant to be refused are
+/// refused by the importer already.
+#[tokio::test]
+async fn imported_eveng_labs_open_in_labd() {
+    use nova_import_eveng::convert::convert_unl;
+    use nova_import_eveng::xmltree::Limits;
+    const REFUSED: [&str; 5] = ["bomb", "deep", "dup-ids", "encrypted", "malformed"];
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../importer/tests/fixtures/labs");
+    let mut unls: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "unl"))
+        .collect();
+    unls.sort();
+    // labd's templates: the built-ins plus what the importer makes of the EVE-NG templates
+    // (VPCS → a linux `vpcs` template with the busybox host profile).
+    let mut templates = TemplateSet::builtin().unwrap();
+    let tdir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../importer/tests/fixtures/templates");
+    for key in ["vpcs", "vios", "iol", "c7200", "docker", "linux"] {
+        let text = std::fs::read_to_string(tdir.join(format!("{key}.yml"))).unwrap();
+        let map = nova_import_eveng::templates::parse_yaml(&text).unwrap();
+        templates.insert(
+            nova_import_eveng::templates::convert(key, &map)
+                .unwrap()
+                .template,
+        );
+    }
+    let e = engine_with(
+        tempfile::tempdir().unwrap(),
+        FakeHost::default(),
+        templates.clone(),
+    );
+    e.engine.create_folder("eve-ng").unwrap();
+    let mut imported = Vec::new();
+    for path in &unls {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let converted = match convert_unl(&std::fs::read(path).unwrap(), &stem, Limits::default()) {
+            Ok(c) => c,
+            Err(err) => {
+                assert!(
+                    REFUSED.contains(&stem.as_str()),
+                    "{stem}.unl not converted: {err}"
+                );
+                continue;
+            }
+        };
+        assert!(
+            !REFUSED.contains(&stem.as_str()),
+            "{stem}.unl should be refused"
+        );
+        let lab = converted.lab;
+        let id = e
+            .engine
+            .import_lab("eve-ng", &stem, &lab.to_json())
+            .await
+            .unwrap_or_else(|err| panic!("{stem}.unl: labd refused the importer's lab: {err}"));
+        assert_eq!(id, lab.id, "{stem}: id kept");
+        // Exported as stored: exactly the importer's lab.
+        let stored = nova_lab_model::Lab::from_json(&e.engine.export_lab(&id).unwrap()).unwrap();
+        assert_eq!(
+            stored, lab,
+            "{stem}: the lab labd stored differs from the import"
+        );
+        // GetJson: every node (with its runtime view), network and link.
+        let got: serde_json::Value =
+            serde_json::from_str(&e.engine.get_json(&id).unwrap()).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let node_ids: Vec<String> = lab.nodes.keys().map(|k| k.to_string()).collect();
+        let net_ids: Vec<String> = lab.networks.keys().map(|k| k.to_string()).collect();
+        assert!(
+            !node_ids.is_empty(),
+            "{stem}: a lab without nodes proves little"
+        );
+        assert_eq!(keys(&got["nodes"]), node_ids, "{stem}: nodes");
+        assert_eq!(keys(&got["networks"]), net_ids, "{stem}: networks");
+        let link_ids: Vec<&str> = got["links"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|l| l["id"].as_str()).collect())
+            .unwrap_or_default();
+        let want: Vec<&str> = lab.links.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(link_ids, want, "{stem}: links");
+        for (key, node) in got["nodes"].as_object().unwrap() {
+            assert_eq!(
+                node["runtime_state"]["state"], "stopped",
+                "{stem} node {key}"
+            );
+        }
+        imported.push((id, stem, lab));
+    }
+    assert!(imported.len() >= 2, "converted fixtures: {imported:?}");
+
+    // A restarted labd loads them from disk as they were.
+    let Env {
+        dir, host, engine, ..
+    } = e;
+    drop(engine);
+    let e = engine_with(dir, host, templates);
+    for (id, stem, lab) in &imported {
+        let again = nova_lab_model::Lab::from_json(&e.engine.export_lab(id).unwrap()).unwrap();
+        assert_eq!(&again, lab, "{stem} after restart");
+        e.engine.get_json(id).unwrap();
     }
 }
