@@ -26,6 +26,37 @@ pub fn node_unit_name(lab: &str, node: &str) -> String {
     format!("{NODE_UNIT_PREFIX}{lab}-{node}.scope")
 }
 
+/// The lab component of node unit names, derived from a lab id: lower-case, every character
+/// outside `[a-z0-9]` becomes `_`; an empty or over-long result becomes `h` + the FNV-1a-64 hash
+/// of the id in hex. Deterministic, so labd finds its units again after a restart and novactl
+/// names the unit of a node that is not running; written once here so the two never disagree.
+pub fn lab_unit_component(lab_id: &str) -> String {
+    let s: String = lab_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.len() > MAX_COMPONENT_LEN {
+        let hash = lab_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("h{hash:016x}")
+    } else {
+        s
+    }
+}
+
+/// The unit name of node `node_id` of lab `lab_id` (a free-form lab id, see
+/// [`lab_unit_component`]).
+pub fn lab_node_unit_name(lab_id: &str, node_id: u32) -> String {
+    node_unit_name(&lab_unit_component(lab_id), &node_id.to_string())
+}
+
 /// One node unit as listed by `ListNodeScopes` (`(sss)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct NodeScopeInfo {
@@ -56,4 +87,30 @@ pub trait Nodes1 {
     fn stop_node_scope(&self, unit: &str) -> zbus::Result<()>;
     /// Lists node units.
     fn list_node_scopes(&self) -> zbus::Result<Vec<NodeScopeInfo>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_ids_map_to_valid_unit_components() {
+        assert_eq!(
+            lab_node_unit_name("4F1c2a3b-0000-4000-8000-000000000001", 2),
+            "nova-node-4f1c2a3b_0000_4000_8000_000000000001-2.scope"
+        );
+        assert_eq!(lab_unit_component("demo"), "demo");
+        for hostile in ["", "../..", "ünï", &"x".repeat(200), "a b\n"] {
+            let c = lab_unit_component(hostile);
+            assert!(
+                !c.is_empty() && c.len() <= MAX_COMPONENT_LEN,
+                "{hostile:?} → {c:?}"
+            );
+            assert!(
+                c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
+        }
+        assert_ne!(lab_unit_component(""), lab_unit_component(&"x".repeat(200)));
+    }
 }

@@ -8,31 +8,10 @@ use std::process::Command;
 use crate::error::CtlError;
 
 /// The unit name labd gives a node (`nova-node-<lab component>-<node>.scope`), for nodes
-/// that are not running (a running node's `Unit` property is used instead).
-///
-/// Mirrors labd's `naming::unit_component` (daemons/labd/src/naming.rs): lower-case, bytes
-/// outside `[a-z0-9]` become `_`, an empty or over-long id becomes `h` + FNV-1a-64 hex.
-/// TODO(nova-dbus): move this rule into the contract crate so it is written once.
+/// that are not running (a running node's `Unit` property is used instead). The rule lives in
+/// the contract crate, shared with labd.
 pub fn unit_name(lab_id: &str, node_id: u32) -> String {
-    let s: String = lab_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let component = if s.is_empty() || s.len() > nova_dbus::nodes::MAX_COMPONENT_LEN {
-        let h = lab_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        format!("h{h:016x}")
-    } else {
-        s
-    };
-    nova_dbus::nodes::node_unit_name(&component, &node_id.to_string())
+    nova_dbus::nodes::lab_node_unit_name(lab_id, node_id)
 }
 
 /// The journalctl command line for a unit.

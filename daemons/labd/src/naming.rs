@@ -23,7 +23,7 @@ impl LabKey {
     /// Keys of a lab id.
     pub fn of(lab_id: &str) -> LabKey {
         LabKey {
-            unit: unit_component(lab_id),
+            unit: nova_dbus::nodes::lab_unit_component(lab_id),
             ifhash: format!("{:06x}", fnv1a(lab_id) & 0xff_ffff),
         }
     }
@@ -83,34 +83,9 @@ pub fn parse_unit_name(unit: &str) -> Option<(String, NodeId)> {
     Some((lab.to_string(), node.parse().ok()?))
 }
 
-/// Lower-case, every byte outside `[a-z0-9]` becomes `_`; too long or empty: a hash.
-fn unit_component(lab_id: &str) -> String {
-    let s: String = lab_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() || s.len() > nova_dbus::nodes::MAX_COMPONENT_LEN {
-        format!("h{:016x}", fnv1a64(lab_id))
-    } else {
-        s
-    }
-}
-
 fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
-fn fnv1a64(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
