@@ -79,6 +79,8 @@ pub trait Net1 {
     ) -> zbus::Result<()>;
     /// Deletes an owned interface.
     fn delete_interface(&self, name: &str) -> zbus::Result<()>;
+    /// Deletes several owned interfaces at once (missing ones skipped); returns those deleted.
+    fn delete_interfaces(&self, names: &[&str]) -> zbus::Result<Vec<String>>;
     /// Attaches an owned interface to an owned bridge.
     fn attach_to_bridge(&self, name: &str, bridge: &str) -> zbus::Result<()>;
     /// Detaches an owned interface from its bridge.

@@ -167,6 +167,24 @@ impl Net1 {
             .await
     }
 
+    #[zbus(out_args("deleted"))]
+    async fn delete_interfaces(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        names: Vec<String>,
+    ) -> Result<Vec<String>, NetError> {
+        let caller = self
+            .gate
+            .check(&header, ACTION_MANAGE)
+            .await
+            .map_err(to_dbus)?;
+        let names = parse_names(&names).map_err(to_dbus)?;
+        self.engine
+            .delete_many(&names, caller)
+            .await
+            .map_err(to_dbus)
+    }
+
     async fn attach_to_bridge(
         &self,
         #[zbus(header)] header: Header<'_>,
@@ -329,6 +347,17 @@ fn parse_create_tap(name: &str, owner_uid: u32) -> Result<Op> {
         name: IfName::parse_host(name)?,
         owner_uid,
     })
+}
+
+/// Validates the names of a `DeleteInterfaces` call, all before anything runs.
+pub fn parse_names(names: &[String]) -> Result<Vec<IfName>> {
+    if names.len() > MAX_BATCH {
+        return Err(NetdError::invalid(format!(
+            "{} names exceed {MAX_BATCH}",
+            names.len()
+        )));
+    }
+    names.iter().map(|n| IfName::parse(n)).collect()
 }
 
 /// Typed access to one batch op's arguments; every key must be consumed.

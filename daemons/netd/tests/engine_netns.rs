@@ -830,3 +830,105 @@ fn capture_of_a_ping_through_a_bridge_is_a_valid_pcap_with_icmp() {
         }
     });
 }
+
+/// Names of the links `ip -o link` shows (without `@peer`).
+fn link_names(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|n| n.split('@').next().unwrap_or(n).to_string())
+        .collect()
+}
+
+#[test]
+fn delete_many_removes_exactly_the_named_owned_interfaces_at_once() {
+    in_netns(None, |e, ns| async move {
+        use nova_ve_netd::engine::{Event, GROUP_BASE};
+        ns.sh(&["ip", "link", "add", "nvforeign", "type", "bridge"]);
+        // A foreign interface already in netd's group range must not go along.
+        ns.sh(&[
+            "ip",
+            "link",
+            "set",
+            "nvforeign",
+            "group",
+            &GROUP_BASE.to_string(),
+        ]);
+        let node = ns.node();
+        let ops = vec![
+            Op::CreateBridge(n("nvdb0")),
+            Op::CreateBridge(n("nvdb1")),
+            Op::CreateBridge(n("nvkeep")),
+            Op::create_veth("nvdv0", "eth0", node.pid(), true).unwrap(),
+            Op::Attach {
+                name: n("nvdv0"),
+                bridge: n("nvdb0"),
+            },
+            Op::create_veth("nvdh0", "nvdh1", 0, false).unwrap(),
+        ];
+        e.apply(ops, ROOT).await.unwrap();
+        let mut events = e.subscribe();
+
+        // One foreign or unowned name refuses the whole call; nothing is deleted.
+        let before = ns.sh(&["ip", "-o", "link"]);
+        for victim in ["nvforeign", "lo"] {
+            let r = e
+                .delete_many(&[n("nvdb0"), n(victim), n("nvdb1")], ROOT)
+                .await;
+            assert!(matches!(r, Err(NetdError::NotOwned(_))), "{victim}: {r:?}");
+        }
+        assert_eq!(before, ns.sh(&["ip", "-o", "link"]));
+        assert!(events.try_recv().is_err());
+
+        // Missing names are skipped; the rest goes, veth peers included.
+        let mut deleted = e
+            .delete_many(
+                &[
+                    n("nvdb0"),
+                    n("nvdb1"),
+                    n("nvdv0"),
+                    n("nvdh0"),
+                    n("nvgone"),
+                    n("nvdb0"),
+                ],
+                ROOT,
+            )
+            .await
+            .unwrap();
+        deleted.sort();
+        assert_eq!(deleted, ["nvdb0", "nvdb1", "nvdh0", "nvdh1", "nvdv0"]);
+        let mut left = link_names(&ns.sh(&["ip", "-o", "link"]));
+        left.sort();
+        assert_eq!(left, ["lo", "nvforeign", "nvkeep"]);
+        let in_node = String::from_utf8_lossy(&node.sh(&["ip", "-o", "link"]).stdout).into_owned();
+        assert_eq!(link_names(&in_node), ["lo"], "{in_node}");
+        assert_eq!(e.recorded().await, ["nvkeep"]);
+        let mut removed = Vec::new();
+        while let Ok(ev) = events.try_recv() {
+            match ev {
+                Event::Removed { name } => removed.push(name),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        removed.sort();
+        assert_eq!(removed, deleted);
+        // What stays keeps its group (netd's group never sticks to a survivor).
+        let keep = ns.sh(&["ip", "-d", "link", "show", "nvkeep"]);
+        assert!(keep.contains("group default"), "{keep}");
+
+        // Only missing names: nothing to do. One name: deleted too.
+        assert!(
+            e.delete_many(&[n("nvgone")], ROOT)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            e.delete_many(&[n("nvkeep")], ROOT).await.unwrap(),
+            ["nvkeep"]
+        );
+        let mut left = link_names(&ns.sh(&["ip", "-o", "link"]));
+        left.sort();
+        assert_eq!(left, ["lo", "nvforeign"]);
+        assert!(e.recorded().await.is_empty());
+    });
+}

@@ -47,6 +47,10 @@ fn net(a: &[String]) -> InsideResult {
                 .await
                 .map(|_| "ok".into()),
             "DeleteInterface" => net.delete_interface(&s(1)).await.map(|_| "ok".into()),
+            "DeleteInterfaces" => {
+                let names: Vec<&str> = a[1..].iter().map(String::as_str).collect();
+                net.delete_interfaces(&names).await.map(|d| d.join(" "))
+            }
             "AttachToBridge" => net
                 .attach_to_bridge(&s(1), &s(2))
                 .await
@@ -565,6 +569,7 @@ fn nobody_is_denied_and_nothing_changes() {
         &["CreateTap", "nvx", "65534"],
         &["CreateVeth", "nvx", "nvy", "0", "false"],
         &["DeleteInterface", "nvmine"],
+        &["DeleteInterfaces", "nvmine"],
         &["AttachToBridge", "nvmine", "nvmine"],
         &["DetachFromBridge", "nvmine"],
         &["SetUp", "nvmine", "true"],
@@ -611,6 +616,7 @@ fn foreign_and_hostile_names_are_refused() {
     let before = links(&sb);
     for victim in ["eth0", "lo", "docker0", "nvforeign"] {
         err(&sb, u, &["DeleteInterface", victim], "NotOwned");
+        err(&sb, u, &["DeleteInterfaces", "nvmine", victim], "NotOwned");
         err(&sb, u, &["SetUp", victim, "false"], "NotOwned");
         err(&sb, u, &["SetMtu", victim, "1280"], "NotOwned");
         err(&sb, u, &["AttachToBridge", victim, "nvmine"], "NotOwned");
@@ -635,6 +641,12 @@ fn foreign_and_hostile_names_are_refused() {
     ] {
         err(&sb, u, &["CreateBridge", hostile], "InvalidArgs");
         err(&sb, u, &["DeleteInterface", hostile], "InvalidArgs");
+        err(
+            &sb,
+            u,
+            &["DeleteInterfaces", "nvmine", hostile],
+            "InvalidArgs",
+        );
     }
     err(
         &sb,
@@ -644,6 +656,27 @@ fn foreign_and_hostile_names_are_refused() {
     );
     err(&sb, u, &["SetMtu", "nvmine", "20"], "InvalidArgs");
     assert_eq!(before, links(&sb));
+    // The batch delete takes exactly the named owned interfaces (missing ones skipped),
+    // veth peers along, and leaves the foreign ones alone.
+    ok(&sb, u, &["CreateBridge", "nvdel0"]);
+    ok(&sb, u, &["CreateVeth", "nvdv0", "nvdv1", "0", "false"]);
+    ok(&sb, u, &["AttachToBridge", "nvdv0", "nvdel0"]);
+    let deleted = ok(
+        &sb,
+        u,
+        &["DeleteInterfaces", "nvdel0", "nvnothere", "nvdv0", "nvmine"],
+    );
+    let mut deleted: Vec<&str> = deleted.split_whitespace().collect();
+    deleted.sort_unstable();
+    assert_eq!(deleted, ["nvdel0", "nvdv0", "nvdv1", "nvmine"]);
+    let left = links(&sb);
+    for name in ["eth0", "docker0", "nvforeign"] {
+        assert!(left.contains(name), "{name} went: {left}");
+    }
+    for name in ["nvdel0", "nvdv0", "nvdv1", "nvmine"] {
+        assert!(!left.contains(name), "{name} stayed: {left}");
+    }
+    assert_eq!(ok(&sb, u, &["ListInterfaces"]), "");
 }
 
 #[test]
