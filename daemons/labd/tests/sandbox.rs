@@ -111,6 +111,10 @@ fn repo() -> PathBuf {
 }
 
 fn boot() -> Sandbox {
+    boot_with(Sandbox::builder())
+}
+
+fn boot_with(builder: nova_test_sandbox::Builder) -> Sandbox {
     let bins = nova_test_sandbox::paths::bin_dir().expect("target dir");
     for b in ["nova-ve-netd", "nova-ve-labd"] {
         assert!(
@@ -119,7 +123,7 @@ fn boot() -> Sandbox {
         );
     }
     // The sandbox stages units/ (the real, hardened nova-ve-netd.service and labd's unit).
-    let sb = Sandbox::boot().unwrap_or_else(|e| panic!("sandbox: {e}"));
+    let sb = builder.boot().unwrap_or_else(|e| panic!("sandbox: {e}"));
     sb.run_ok(&["systemctl", "start", "nova-ve-labd.service"])
         .unwrap_or_else(|e| panic!("start labd: {e}\n{}", sb.journal_tail(80)));
     sb
@@ -888,6 +892,60 @@ fn link_metrics_loss_and_rate_live_and_at_start() {
 
     let failed = lab_call(&sb, &lab, "StopAll", "", &[]);
     assert_eq!(failed["data"][0], serde_json::json!([]));
+    assert_eq!(node_units(&sb).trim(), "");
+}
+
+/// Importer → labd over D-Bus: the EVE-NG fixture labs the importer converts are imported with
+/// ImportLab (the VPCS template as the importer writes it into labd's templates dir), read
+/// back with GetJson with all nodes, networks and links, and the imported VPCS node runs.
+#[test]
+fn eveng_labs_import_over_dbus_and_their_vpcs_runs() {
+    use nova_import_eveng::{convert::convert_unl, templates, xmltree::Limits};
+    let fixtures = repo().join("importer/tests/fixtures");
+    let text = std::fs::read_to_string(fixtures.join("templates/vpcs.yml")).unwrap();
+    let vpcs = templates::convert("vpcs", &templates::parse_yaml(&text).unwrap())
+        .unwrap()
+        .template;
+    let tdir = tempfile::tempdir().unwrap();
+    let tfile = tdir.path().join("vpcs.json");
+    std::fs::write(&tfile, serde_json::to_string(&vpcs).unwrap()).unwrap();
+    let sb =
+        boot_with(Sandbox::builder().file(&tfile, "/var/lib/nova-ve/templates/linux/vpcs.json"));
+    for stem in ["full", "p2p"] {
+        let bytes = std::fs::read(fixtures.join(format!("labs/{stem}.unl"))).unwrap();
+        let lab = convert_unl(&bytes, stem, Limits::default()).unwrap().lab;
+        let out = manager(&sb, "ImportLab", "sss", &["", stem, &lab.to_json()])
+            .unwrap_or_else(|e| panic!("ImportLab {stem}: {e}"));
+        assert_eq!(out["data"][0], lab.id.as_str());
+        let path = out["data"][1].as_str().unwrap().to_string();
+        let got = lab_call(&sb, &path, "GetJson", "", &[]);
+        let got: serde_json::Value =
+            serde_json::from_str(got["data"][0].as_str().unwrap()).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let nodes: Vec<String> = lab.nodes.keys().cloned().collect();
+        let nets: Vec<String> = lab.networks.keys().cloned().collect();
+        assert_eq!(keys(&got["nodes"]), nodes, "{stem}: nodes");
+        assert_eq!(keys(&got["networks"]), nets, "{stem}: networks");
+        let links: Vec<&str> = got["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = lab.links.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(links, want, "{stem}: links");
+        if stem == "full" {
+            // Node 1 is the VPCS: a linux busybox host now, on network 1.
+            let node = nova_dbus::lab::node_path(&lab.id, 1);
+            call(&sb, &node, "org.novave.Lab1.Node", "Start", "", &[])
+                .unwrap_or_else(|e| panic!("start the imported VPCS: {e}"));
+            let state = prop(&sb, &node, "org.novave.Lab1.Node", "State");
+            assert_eq!(state, "running");
+            lab_call(&sb, &path, "StopAll", "", &[]);
+        }
+    }
     assert_eq!(node_units(&sb).trim(), "");
 }
 
