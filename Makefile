@@ -44,6 +44,7 @@ clean:
 # The demo: netd + labd as systemd units (in a sandbox sharing the host's network on hosts whose
 # PID 1 is not systemd) with demo/demo-lab.json running. See scripts/demo, docs/novactl.md.
 demo:
+	scripts/install-test-deps --runtime
 	scripts/demo start
 
 demo-stop:
