@@ -134,7 +134,8 @@ pub trait Host: Send + Sync {
     fn create_bridge<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()>;
     /// Deletes an owned interface.
     fn delete_interface<'a>(&'a self, name: &'a str) -> HostFuture<'a, ()>;
-    /// Deletes several owned interfaces in one call (fails as a whole if one is missing).
+    /// Deletes several owned interfaces in one call (netd: DeleteInterfaces, one kernel batch);
+    /// names already gone are skipped, anything else refuses the whole call.
     fn delete_interfaces<'a>(&'a self, names: &'a [String]) -> HostFuture<'a, ()>;
     /// Creates the veths of a node in its netns and attaches them (one batch; netem is applied
     /// separately with [`Host::set_netem`]).

@@ -263,13 +263,10 @@ impl Host for SystemHost {
 
     fn delete_interfaces<'a>(&'a self, names: &'a [String]) -> HostFuture<'a, ()> {
         Box::pin(async move {
-            let ops: Vec<_> = names
-                .iter()
-                .map(|n| op("DeleteInterface", vec![("name", Variant::from(n.as_str()))]))
-                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             self.net()
                 .await?
-                .apply(&ops)
+                .delete_interfaces(&names)
                 .await
                 .map(drop)
                 .map_err(map_err)

@@ -373,11 +373,27 @@ impl LabEngine {
         self.stop_node_inner(lab_id, node_id, true).await
     }
 
-    /// Stops a node; `gc` deletes the bridges nothing uses any more (StopAll does that once).
+    /// Stops a node; `gc` also deletes the bridges nothing uses any more.
     async fn stop_node_inner(&self, lab_id: &str, node_id: NodeId, gc: bool) -> Result<()> {
         let h = self.handle(lab_id)?;
         let lock = h.node_lock(node_id);
         let _life = lock.write().await;
+        let Some(rt) = self.stop_unit_locked(&h, node_id).await? else {
+            return Ok(());
+        };
+        let mut names: Vec<String> = rt.plugged.values().map(|(n, _)| n.clone()).collect();
+        if gc {
+            names.extend(self.unused_bridges(&h, false, &[node_id]));
+        }
+        self.delete_host_ifs(&h, names).await;
+        self.finish_stop(&h, node_id, &rt.unit);
+        Ok(())
+    }
+
+    /// With the node's life lock held: marks it stopping and stops its unit (and with it every
+    /// process the node left). Returns the runtime it had, None when it was not running.
+    /// Its interfaces are the caller's to delete, then [`Self::finish_stop`].
+    async fn stop_unit_locked(&self, h: &LabHandle, node_id: NodeId) -> Result<Option<NodeRt>> {
         let rt =
             h.rt.lock()
                 .expect("rt")
@@ -386,12 +402,12 @@ impl LabEngine {
                 .unwrap_or_default();
         if !rt.state.is_active() {
             if rt.state == NodeState::Failed {
-                self.set_rt(&h, node_id, NodeRt::default());
+                self.set_rt(h, node_id, NodeRt::default());
             }
-            return Ok(());
+            return Ok(None);
         }
         self.set_rt(
-            &h,
+            h,
             node_id,
             NodeRt {
                 state: NodeState::Stopping,
@@ -402,35 +418,46 @@ impl LabEngine {
         match self.host.stop_unit(&rt.unit).await {
             Ok(()) | Err(HostError::NotFound(_)) => {}
             Err(e) => {
-                self.set_rt(&h, node_id, rt);
+                self.set_rt(h, node_id, rt);
                 return Err(map_host(e));
             }
         }
-        // The kernel removes a veth when its peer's netns goes, but asynchronously: delete the
-        // host ends now so a stopped node leaves nothing behind (and netd forgets them).
-        let t_unit = t0.elapsed();
-        let veths: Vec<String> = rt.plugged.values().map(|(n, _)| n.clone()).collect();
-        self.delete_veths(lab_id, node_id, &veths).await;
-        tracing::debug!(LAB_ID = %lab_id, NODE_ID = node_id, "stop: unit {t_unit:?}, veths {:?}", t0.elapsed());
-        tracing::info!(LAB_ID = %lab_id, NODE_ID = node_id, UNIT = %rt.unit, "node stopped");
-        self.set_rt(&h, node_id, NodeRt::default());
-        if gc {
-            self.gc_bridges(&h, false).await;
-        }
-        Ok(())
+        tracing::debug!(LAB_ID = %h.id, NODE_ID = node_id, "stop: unit {:?}", t0.elapsed());
+        Ok(Some(rt))
     }
 
-    /// Deletes host veth ends in one batch; one by one when the batch fails (some may be gone).
-    async fn delete_veths(&self, lab_id: &str, node_id: NodeId, veths: &[String]) {
-        if veths.is_empty() || self.host.delete_interfaces(veths).await.is_ok() {
+    fn finish_stop(&self, h: &LabHandle, node_id: NodeId, unit: &str) {
+        tracing::info!(LAB_ID = %h.id, NODE_ID = node_id, UNIT = %unit, "node stopped");
+        self.set_rt(h, node_id, NodeRt::default());
+    }
+
+    /// Deletes host interfaces of a lab (veth host ends, bridges) in one netd call, which the
+    /// kernel does in one go (each single deletion waits ~30 ms for it); one by one when the
+    /// batch is refused. Names already gone are fine: the kernel removes a veth by itself when
+    /// its node's namespace goes, but asynchronously, so a stopped node's are deleted here to
+    /// leave nothing behind. Deleted bridges are forgotten.
+    async fn delete_host_ifs(&self, h: &LabHandle, names: Vec<String>) {
+        if names.is_empty() {
             return;
         }
-        for host_if in veths {
-            if let Err(e) = self.host.delete_interface(host_if).await
-                && !matches!(e, HostError::NotFound(_))
-            {
-                tracing::warn!(LAB_ID = %lab_id, NODE_ID = node_id, IFNAME = %host_if, "not deleted: {e}");
+        let t0 = std::time::Instant::now();
+        let mut failed = Vec::new();
+        if let Err(e) = self.host.delete_interfaces(&names).await {
+            tracing::debug!(LAB_ID = %h.id, "batch delete refused ({e}); one by one");
+            for name in &names {
+                match self.host.delete_interface(name).await {
+                    Ok(()) | Err(HostError::NotFound(_)) => {}
+                    Err(e) => {
+                        tracing::warn!(LAB_ID = %h.id, IFNAME = %name, "not deleted: {e}");
+                        failed.push(name.clone());
+                    }
+                }
             }
+        }
+        tracing::debug!(LAB_ID = %h.id, "deleted {} interfaces in {:?}", names.len(), t0.elapsed());
+        let mut bridges = h.bridges.lock().expect("bridges");
+        for name in names.iter().filter(|n| !failed.contains(n)) {
+            bridges.remove(name);
         }
     }
 
@@ -466,17 +493,45 @@ impl LabEngine {
         Ok(failures(&ids, results))
     }
 
-    /// Stops every running node; tries all, returns the failures.
+    /// Stops every running node; tries all, returns the failures. The units stop in parallel;
+    /// then every stopped node's veths and the bridges nothing uses any more go in one netd
+    /// call (one kernel batch instead of hundreds of single deletions).
     pub async fn stop_all(&self, lab_id: &str) -> Result<Vec<(NodeId, String)>> {
         let ids = self.node_ids(lab_id)?;
-        let results = bounded(
+        let h = self.handle(lab_id)?;
+        // Every node's life lock, in id order (every other path holds at most one at a time),
+        // so no node restarts on veth names that are about to be deleted.
+        let mut guards = Vec::with_capacity(ids.len());
+        for id in &ids {
+            guards.push(h.node_lock(*id).write_owned().await);
+        }
+        let t0 = std::time::Instant::now();
+        let hr: &LabHandle = &h;
+        let results = bounded_values(
             ids.clone()
                 .into_iter()
-                .map(|id| self.stop_node_inner(lab_id, id, false)),
+                .map(move |id| self.stop_unit_locked(hr, id)),
         )
         .await;
-        let h = self.handle(lab_id)?;
-        self.gc_bridges(&h, false).await;
+        let t_units = t0.elapsed();
+        let stopped: Vec<(NodeId, NodeRt)> = ids
+            .iter()
+            .zip(&results)
+            .filter_map(|(id, r)| Some((*id, r.as_ref().ok()?.as_ref()?.clone())))
+            .collect();
+        let stopped_ids: Vec<NodeId> = stopped.iter().map(|(id, _)| *id).collect();
+        let mut names: Vec<String> = stopped
+            .iter()
+            .flat_map(|(_, rt)| rt.plugged.values().map(|(n, _)| n.clone()))
+            .collect();
+        names.extend(self.unused_bridges(&h, false, &stopped_ids));
+        self.delete_host_ifs(&h, names).await;
+        for (id, rt) in &stopped {
+            self.finish_stop(&h, *id, &rt.unit);
+        }
+        drop(guards);
+        tracing::debug!(LAB_ID = %lab_id, "stop all: units {t_units:?}, total {:?}", t0.elapsed());
+        let results = results.into_iter().map(|r| r.map(drop)).collect();
         Ok(failures(&ids, results))
     }
 
@@ -662,38 +717,33 @@ impl LabEngine {
 
     /// Deletes bridges no running interface uses any more (all of the lab's with `all`).
     pub(crate) async fn gc_bridges(&self, h: &LabHandle, all: bool) {
+        let unused = self.unused_bridges(h, all, &[]);
+        self.delete_host_ifs(h, unused).await;
+    }
+
+    /// The lab's known bridges no active node uses (counting the nodes in `ignoring` as
+    /// stopped already); all of them with `all`.
+    fn unused_bridges(&self, h: &LabHandle, all: bool, ignoring: &[NodeId]) -> Vec<String> {
         let in_use: std::collections::BTreeSet<String> = if all {
             Default::default()
         } else {
             let rt = h.rt.lock().expect("rt");
-            rt.values()
-                .filter(|r| r.state.is_active())
-                .flat_map(|r| {
+            rt.iter()
+                .filter(|(id, r)| r.state.is_active() && !ignoring.contains(id))
+                .flat_map(|(_, r)| {
                     r.plugged
                         .values()
                         .filter_map(|(_, net)| h.key.bridge_name(*net))
                 })
                 .collect()
         };
-        let unused: Vec<String> = h
-            .bridges
+        h.bridges
             .lock()
             .expect("bridges")
             .iter()
             .filter(|b| !in_use.contains(*b))
             .cloned()
-            .collect();
-        // Bridge deletion waits on the kernel (RCU); overlap the calls.
-        let deletions = unused.into_iter().map(|b| async move {
-            match self.host.delete_interface(&b).await {
-                Ok(()) | Err(HostError::NotFound(_)) => {
-                    h.bridges.lock().expect("bridges").remove(&b);
-                }
-                Err(e) => tracing::warn!(LAB_ID = %h.id, IFNAME = %b, "bridge not deleted: {e}"),
-            }
-            Ok(())
-        });
-        bounded(deletions).await;
+            .collect()
     }
 
     /// systemd says a node unit changed; a unit that is gone or inactive means the node stopped
@@ -726,11 +776,10 @@ impl LabEngine {
                     .get(&node)
                     .map(|r| r.plugged.clone())
                     .unwrap_or_default();
-            for (host_if, _) in plugged.values() {
-                let _ = self.host.delete_interface(host_if).await;
-            }
+            let mut names: Vec<String> = plugged.values().map(|(n, _)| n.clone()).collect();
+            names.extend(self.unused_bridges(&h, false, &[node]));
+            self.delete_host_ifs(&h, names).await;
             self.set_rt(&h, node, NodeRt::default());
-            self.gc_bridges(&h, false).await;
         }
     }
 
@@ -749,6 +798,13 @@ pub const PARALLEL_STARTS: usize = 16;
 async fn bounded<F: std::future::Future<Output = Result<()>>>(
     futs: impl Iterator<Item = F>,
 ) -> Vec<Result<()>> {
+    bounded_values(futs).await
+}
+
+/// [`bounded`] for futures with a value.
+async fn bounded_values<T, F: std::future::Future<Output = Result<T>>>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<Result<T>> {
     use futures_util::StreamExt;
     futures_util::stream::iter(futs)
         .buffered(PARALLEL_STARTS)
