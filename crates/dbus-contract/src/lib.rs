@@ -12,3 +12,4 @@ pub mod errors;
 pub mod lab;
 pub mod net;
 pub mod nodes;
+pub mod systemd;

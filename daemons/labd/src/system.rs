@@ -8,72 +8,15 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use nova_dbus::net::Net1Proxy;
 use nova_dbus::nodes::Nodes1Proxy;
+use nova_dbus::systemd::{SystemdManagerProxy as SystemdProxy, SystemdUnitProxy};
 use nova_lab_model::{Lab, Node};
-use zbus::{Connection, OwnedObjectPath, Variant};
+use zbus::{Connection, Variant};
 
 use crate::engine::LabEngine;
 use crate::host::{
     Host, HostError, HostFuture, HostInterface, LaunchRequest, Netem, PendingNode, Plug,
     ScopeProps, UnitInfo,
 };
-
-/// systemd's manager, the parts labd uses.
-#[zbus::proxy(
-    interface = "org.freedesktop.systemd1.Manager",
-    default_service = "org.freedesktop.systemd1",
-    default_path = "/org/freedesktop/systemd1"
-)]
-pub trait Systemd {
-    /// Units matching patterns.
-    #[allow(clippy::type_complexity)]
-    fn list_units_by_patterns(
-        &self,
-        states: &[&str],
-        patterns: &[&str],
-    ) -> zbus::Result<
-        Vec<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            OwnedObjectPath,
-            u32,
-            String,
-            OwnedObjectPath,
-        )>,
-    >;
-    /// Processes of a unit: (cgroup, pid, cmdline).
-    fn get_unit_processes(&self, name: &str) -> zbus::Result<Vec<(String, u32, String)>>;
-    /// Object path of a loaded unit.
-    fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
-    /// Ask for unit signals.
-    fn subscribe(&self) -> zbus::Result<()>;
-    /// A unit was unloaded.
-    #[zbus(signal)]
-    fn unit_removed(&self, id: String, unit: OwnedObjectPath) -> zbus::Result<()>;
-    /// A job finished.
-    #[zbus(signal)]
-    fn job_removed(
-        &self,
-        id: u32,
-        job: OwnedObjectPath,
-        unit: String,
-        result: String,
-    ) -> zbus::Result<()>;
-}
-
-/// A unit object, the part labd reads.
-#[zbus::proxy(
-    interface = "org.freedesktop.systemd1.Unit",
-    default_service = "org.freedesktop.systemd1"
-)]
-pub trait SystemdUnit {
-    /// ActiveState.
-    #[zbus(property)]
-    fn active_state(&self) -> zbus::Result<String>;
-}
 
 /// The real host.
 #[derive(Debug, Clone)]

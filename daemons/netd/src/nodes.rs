@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use zbus::{Connection, OwnedObjectPath, OwnedVariant, Variant, proxy};
+use nova_dbus::systemd::{JobRemovedStream, SystemdManagerProxy};
+use zbus::{Connection, OwnedObjectPath, OwnedVariant, Variant};
 
 use crate::error::{NetdError, Result};
 use crate::procfs;
@@ -21,49 +22,6 @@ use crate::validate::{NodeUnitName, UnitComponent};
 
 /// How long to wait for systemd's job.
 const JOB_TIMEOUT: Duration = Duration::from_secs(30);
-
-type UnitRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    OwnedObjectPath,
-    u32,
-    String,
-    OwnedObjectPath,
-);
-
-#[proxy(
-    interface = "org.freedesktop.systemd1.Manager",
-    default_service = "org.freedesktop.systemd1",
-    default_path = "/org/freedesktop/systemd1"
-)]
-trait SystemdManager {
-    fn start_transient_unit(
-        &self,
-        name: &str,
-        mode: &str,
-        properties: &[(&str, Variant<'_>)],
-        aux: &[(&str, &[(&str, Variant<'_>)])],
-    ) -> zbus::Result<OwnedObjectPath>;
-    fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
-    fn list_units_by_patterns(
-        &self,
-        states: &[&str],
-        patterns: &[&str],
-    ) -> zbus::Result<Vec<UnitRow>>;
-    fn subscribe(&self) -> zbus::Result<()>;
-    #[zbus(signal)]
-    fn job_removed(
-        &self,
-        id: u32,
-        job: OwnedObjectPath,
-        unit: String,
-        result: String,
-    ) -> zbus::Result<()>;
-}
 
 /// Validated scope properties, in systemd's names and types.
 #[derive(Debug, Clone, PartialEq, Default)]
