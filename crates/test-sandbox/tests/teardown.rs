@@ -143,8 +143,9 @@ fn a_killed_test_process_takes_its_sandbox_with_it() {
     wait_until("the sandbox to die", Duration::from_secs(10), || {
         !remains.pid1_alive()
     });
-    // Only directories remain; the next boot (or collect_stale) removes them.
-    assert!(remains.state.exists());
+    // Only directories remain; the next boot (or collect_stale) removes them. Another test's
+    // sandbox booting in parallel may already have collected them, so their presence here is
+    // not asserted — only that nothing is left once collection ran.
     nova_test_sandbox::collect_stale().unwrap();
     remains.assert_all_gone();
 }
