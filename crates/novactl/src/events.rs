@@ -48,6 +48,9 @@ pub async fn stream(
         .receive_event()
         .await
         .ctx(Service::Lab, Access::View)?;
+    // Said once the match rule is in place, so a script (or a test) knows from here on no
+    // event is missed; on stderr, so stdout stays one event per line.
+    eprintln!("novactl: listening for events (Ctrl-C stops)");
     let mut out = std::io::stdout().lock();
     loop {
         let ev = tokio::select! {

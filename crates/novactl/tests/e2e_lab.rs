@@ -336,12 +336,23 @@ fn ospf_lab_built_with_novactl_runs_rewires_survives_labd_and_stops_clean() {
     // streamed by `novactl events`.
     let h2 = ctl.node("h2");
     let h2_unit = h2["unit"].as_str().unwrap().to_string();
-    let events = sb
-        .command(&["timeout", "4", NOVACTL, "events", LAB, "--format", "json"])
+    let mut events = sb
+        .command(&["timeout", "6", NOVACTL, "events", LAB, "--format", "json"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("novactl events");
-    std::thread::sleep(Duration::from_millis(800));
+    // Stop the unit only once the subscriber says its match rule is in place.
+    let mut banner = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(events.stderr.take().expect("stderr piped")),
+        &mut banner,
+    )
+    .expect("novactl events stderr");
+    assert!(
+        banner.contains("listening"),
+        "novactl events said: {banner}"
+    );
     sb.run_ok(&["systemctl", "stop", &h2_unit])
         .expect("systemctl stop");
     wait("h2 shown stopped after systemctl stop", 3, || {
