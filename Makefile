@@ -62,7 +62,11 @@ bench-labd:
 
 # netd bench: bridge+TAP create/attach/delete via D-Bus netd (in a sandbox) vs in-process
 # rtnetlink vs `ip` shell-outs, per operation, with ratios.
+# The baseline the issue names is `sudo -n ip …`, so sudo is installed for the bench (only there:
+# nova-ve itself never uses sudo).
 bench-netd:
+	@dpkg-query -W -f='$${Status}' sudo 2>/dev/null | grep -q "install ok installed" || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sudo; }
 	$(CARGO) build --release -p nova-ve-netd
 	$(CARGO) bench -p nova-ve-netd --bench netd
 
