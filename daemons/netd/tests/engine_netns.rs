@@ -2,118 +2,14 @@
 //! thread unshares CLONE_NEWNET, so nothing it makes is visible on the host and everything goes
 //! when the thread ends. Needs root (CAP_NET_ADMIN), as in CI.
 
-use std::future::Future;
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::process::Command;
+
+use common::{ROOT, in_netns, kernel_has_netem, n};
 use nova_ve_netd::engine::{Caller, NetEngine, Op, netlink_handle};
 use nova_ve_netd::error::NetdError;
-use nova_ve_netd::validate::{BpfProgram, IfName, MacAddr, Mtu, Netem};
-
-const ROOT: Caller = Caller { uid: 0 };
-
-/// Runs `f` in a fresh network namespace on a current-thread runtime in a dedicated thread.
-fn in_netns<F, Fut>(state: Option<std::path::PathBuf>, f: F)
-where
-    F: FnOnce(NetEngine, NsPath) -> Fut + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    std::thread::spawn(move || {
-        // SAFETY: unshare of the network namespace affects only this thread.
-        assert_eq!(
-            unsafe { libc::unshare(libc::CLONE_NEWNET) },
-            0,
-            "unshare(CLONE_NEWNET) needs root"
-        );
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() };
-        let ns = NsPath(format!("/proc/{}/task/{tid}/ns/net", std::process::id()));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let handle = netlink_handle().unwrap();
-            let (engine, _) = NetEngine::open(handle, state.as_deref()).await.unwrap();
-            f(engine, ns).await;
-        });
-    })
-    .join()
-    .expect("test thread panicked");
-}
-
-/// The test thread's namespace, for observing with the `ip`/`tc` CLIs through nsenter.
-#[derive(Clone)]
-struct NsPath(String);
-
-impl NsPath {
-    fn sh(&self, args: &[&str]) -> String {
-        let out = Command::new("nsenter")
-            .arg(format!("--net={}", self.0))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A process in its own new network namespace (child of this one), killed on drop.
-    fn node(&self) -> Node {
-        let child = Command::new("nsenter")
-            .arg(format!("--net={}", self.0))
-            .args(["unshare", "--net", "--", "sleep", "60"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        // nsenter execs unshare which execs sleep: same PID throughout; wait until it is in the
-        // new namespace (its netns differs from ours).
-        let me = std::fs::metadata(&self.0)
-            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
-            .unwrap();
-        for _ in 0..200 {
-            let comm =
-                std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
-            let ino = std::fs::metadata(format!("/proc/{}/ns/net", child.id()))
-                .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
-                .unwrap_or(me);
-            if comm.trim() == "sleep" && ino != me {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        Node(child)
-    }
-}
-
-struct Node(Child);
-
-impl Node {
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    fn sh(&self, args: &[&str]) -> std::process::Output {
-        Command::new("nsenter")
-            .args(["-t", &self.pid().to_string(), "-n"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn n(s: &str) -> IfName {
-    IfName::parse(s).unwrap()
-}
+use nova_ve_netd::validate::{BpfProgram, MacAddr, Mtu, Netem};
 
 #[test]
 fn bridge_tap_lifecycle_and_properties() {
@@ -237,22 +133,6 @@ fn bridge_tap_lifecycle_and_properties() {
         let links = ns.sh(&["ip", "-o", "link"]);
         assert!(!links.contains("nv"), "{links}");
     });
-}
-
-/// Whether the kernel can make a netem qdisc (probed with `tc` on a scratch bridge).
-fn kernel_has_netem(ns: &NsPath) -> bool {
-    ns.sh(&["ip", "link", "add", "nvprobe", "type", "bridge"]);
-    let ok = Command::new("nsenter")
-        .arg(format!("--net={}", ns.0))
-        .args([
-            "tc", "qdisc", "add", "dev", "nvprobe", "root", "netem", "delay", "1ms",
-        ])
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    ns.sh(&["ip", "link", "del", "nvprobe"]);
-    ok
 }
 
 #[test]
@@ -445,7 +325,7 @@ fn veth_peer_goes_into_a_node_namespace() {
         )
         .await
         .unwrap();
-        let out = node.sh(&["ip", "-o", "link", "show", "eth1"]);
+        let out = node.cmd(&["ip", "-o", "link", "show", "eth1"]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success() && text.contains("eth1@") && text.contains(",UP"),
@@ -495,7 +375,7 @@ fn veth_peer_goes_into_a_node_namespace() {
         assert!(matches!(r, Err(NetdError::NotFound(_))), "{r:?}");
         assert!(!ns.sh(&["ip", "-o", "link"]).contains("nvv1"));
         e.run(Op::Delete(n("nvv0")), ROOT).await.unwrap();
-        let out = node.sh(&["ip", "-o", "link", "show", "eth1"]);
+        let out = node.cmd(&["ip", "-o", "link", "show", "eth1"]);
         assert!(!out.status.success(), "peer must go with the host end");
     });
 }
@@ -770,7 +650,7 @@ fn capture_of_a_ping_through_a_bridge_is_a_valid_pcap_with_icmp() {
             .await
             .unwrap();
             assert!(
-                node.sh(&["ip", "addr", "add", ip, "dev", "eth0"])
+                node.cmd(&["ip", "addr", "add", ip, "dev", "eth0"])
                     .status
                     .success()
             );
@@ -792,7 +672,7 @@ fn capture_of_a_ping_through_a_bridge_is_a_valid_pcap_with_icmp() {
             .capture(&n("nvcapa"), &BpfProgram::new(icmp).unwrap())
             .await
             .unwrap();
-        let out = a.sh(&["busybox", "ping", "-c", "3", "-W", "2", "10.77.0.2"]);
+        let out = a.cmd(&["busybox", "ping", "-c", "3", "-W", "2", "10.77.0.2"]);
         assert!(
             out.status.success(),
             "ping: {}",
@@ -899,7 +779,7 @@ fn delete_many_removes_exactly_the_named_owned_interfaces_at_once() {
         let mut left = link_names(&ns.sh(&["ip", "-o", "link"]));
         left.sort();
         assert_eq!(left, ["lo", "nvforeign", "nvkeep"]);
-        let in_node = String::from_utf8_lossy(&node.sh(&["ip", "-o", "link"]).stdout).into_owned();
+        let in_node = String::from_utf8_lossy(&node.cmd(&["ip", "-o", "link"]).stdout).into_owned();
         assert_eq!(link_names(&in_node), ["lo"], "{in_node}");
         assert_eq!(e.recorded().await, ["nvkeep"]);
         let mut removed = Vec::new();

@@ -6,66 +6,14 @@
 //! the fallback: rate via `tbf`, random loss via clsact + cls_bpf, delay → NotSupported.
 //! Traffic stays between the test's own namespaces.
 
-use std::future::Future;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use nova_ve_netd::engine::{Caller, NetEngine, Op, netlink_handle};
+use common::{NsPath, ROOT, in_netns, kernel_has_netem, n};
+use nova_ve_netd::engine::{NetEngine, Op};
 use nova_ve_netd::error::NetdError;
-use nova_ve_netd::validate::{IfName, Netem};
-
-const ROOT: Caller = Caller { uid: 0 };
-
-fn in_netns<F, Fut>(f: F)
-where
-    F: FnOnce(NetEngine, NsPath) -> Fut + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    std::thread::spawn(move || {
-        // SAFETY: unshare of the network namespace affects only this thread.
-        assert_eq!(
-            unsafe { libc::unshare(libc::CLONE_NEWNET) },
-            0,
-            "unshare(CLONE_NEWNET) needs root"
-        );
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() };
-        let ns = NsPath(format!("/proc/{}/task/{tid}/ns/net", std::process::id()));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let handle = netlink_handle().unwrap();
-            let (engine, _) = NetEngine::open(handle, None).await.unwrap();
-            f(engine, ns).await;
-        });
-    })
-    .join()
-    .expect("test thread panicked");
-}
-
-#[derive(Clone)]
-struct NsPath(String);
+use nova_ve_netd::validate::Netem;
 
 impl NsPath {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("nsenter")
-            .arg(format!("--net={}", self.0))
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn sh(&self, args: &[&str]) -> String {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     fn tc_qdisc(&self, dev: &str) -> String {
         self.sh(&["tc", "qdisc", "show", "dev", dev])
     }
@@ -100,73 +48,6 @@ impl NsPath {
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("bad ping summary: {line}"))
     }
-
-    /// A process in its own new network namespace, killed on drop.
-    fn node(&self) -> Node {
-        let child = Command::new("nsenter")
-            .arg(format!("--net={}", self.0))
-            .args(["unshare", "--net", "--", "sleep", "120"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let me = std::fs::metadata(&self.0)
-            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
-            .unwrap();
-        for _ in 0..200 {
-            let comm =
-                std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
-            let ino = std::fs::metadata(format!("/proc/{}/ns/net", child.id()))
-                .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
-                .unwrap_or(me);
-            if comm.trim() == "sleep" && ino != me {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        Node(child)
-    }
-}
-
-struct Node(Child);
-
-impl Node {
-    fn sh(&self, args: &[&str]) {
-        let out = Command::new("nsenter")
-            .args(["-t", &self.0.id().to_string(), "-n"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn n(s: &str) -> IfName {
-    IfName::parse(s).unwrap()
-}
-
-/// Whether the kernel can make a netem qdisc (probed with `tc` on a scratch bridge in the
-/// test's own namespace).
-fn kernel_has_netem(ns: &NsPath) -> bool {
-    ns.sh(&["ip", "link", "add", "nvprobe", "type", "bridge"]);
-    let ok = ns
-        .cmd(&[
-            "tc", "qdisc", "add", "dev", "nvprobe", "root", "netem", "delay", "1ms",
-        ])
-        .status
-        .success();
-    ns.sh(&["ip", "link", "del", "nvprobe"]);
-    ok
 }
 
 async fn set(
@@ -194,7 +75,7 @@ async fn clear(e: &NetEngine, name: &str) {
 
 #[test]
 fn rate_shows_in_tc_and_clears() {
-    in_netns(|e, ns| async move {
+    in_netns(None, |e, ns| async move {
         let netem = kernel_has_netem(&ns);
         e.run(Op::CreateBridge(n("nvrate")), ROOT).await.unwrap();
         set(&e, "nvrate", 0, 0, 0.0, 125_000).await.unwrap();
@@ -231,7 +112,7 @@ fn rate_shows_in_tc_and_clears() {
 
 #[test]
 fn delay_without_netem_is_not_supported_and_changes_nothing() {
-    in_netns(|e, ns| async move {
+    in_netns(None, |e, ns| async move {
         if kernel_has_netem(&ns) {
             // Where netem exists, delay works (the netem path, also covered by engine_netns).
             e.run(Op::CreateBridge(n("nvdelay")), ROOT).await.unwrap();
@@ -286,11 +167,11 @@ fn delay_without_netem_is_not_supported_and_changes_nothing() {
 
 #[test]
 fn loss_and_rate_act_on_pings_through_a_veth() {
-    in_netns(|e, ns| async move {
+    in_netns(None, |e, ns| async move {
         let netem = kernel_has_netem(&ns);
         let node = ns.node();
         e.run(
-            Op::create_veth("nvloss", "eth1", node.0.id(), true).unwrap(),
+            Op::create_veth("nvloss", "eth1", node.pid(), true).unwrap(),
             ROOT,
         )
         .await
