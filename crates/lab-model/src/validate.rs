@@ -336,30 +336,13 @@ impl Validator {
         }
     }
 
-    fn range(
+    /// Records an OutOfRange error when `value` is outside `r` (integers and floats alike).
+    fn range<T: PartialOrd + ToString>(
         &mut self,
         element: &Element,
         field: &'static str,
-        value: u64,
-        r: RangeInclusive<u64>,
-    ) {
-        if !r.contains(&value) {
-            self.errors.push(ValidationError::OutOfRange {
-                element: element.clone(),
-                field,
-                value: value.to_string(),
-                min: r.start().to_string(),
-                max: r.end().to_string(),
-            });
-        }
-    }
-
-    fn range_f(
-        &mut self,
-        element: &Element,
-        field: &'static str,
-        value: f64,
-        r: RangeInclusive<f64>,
+        value: T,
+        r: RangeInclusive<T>,
     ) {
         if !r.contains(&value) {
             self.errors.push(ValidationError::OutOfRange {
@@ -434,7 +417,7 @@ impl Validator {
                 });
             }
             if let Some(pos) = &iface.port_position {
-                self.range_f(el, "port_position.offset", pos.offset, limits::PORT_OFFSET);
+                self.range(el, "port_position.offset", pos.offset, limits::PORT_OFFSET);
             }
         }
     }
@@ -568,7 +551,7 @@ impl Validator {
             m.bandwidth_kbps,
             limits::LINK_BANDWIDTH_KBPS,
         );
-        self.range_f(el, "metrics.loss_pct", m.loss_pct, limits::LINK_LOSS_PCT);
+        self.range(el, "metrics.loss_pct", m.loss_pct, limits::LINK_LOSS_PCT);
     }
 }
 

@@ -42,19 +42,18 @@ pub fn lab_display_path(l: &LabSummary) -> String {
 
 /// The nodes of a lab JSON, sorted by id.
 pub fn nodes(lab: &Value) -> Vec<&Value> {
-    let mut v: Vec<&Value> = lab
-        .get("nodes")
-        .and_then(Value::as_object)
-        .map(|m| m.values().collect())
-        .unwrap_or_default();
-    v.sort_by_key(|n| id_of(n));
-    v
+    members_by_id(lab, "nodes")
 }
 
 /// The networks of a lab JSON, sorted by id.
 pub fn networks(lab: &Value) -> Vec<&Value> {
+    members_by_id(lab, "networks")
+}
+
+/// The values of the id-keyed map `key` of a lab JSON, sorted by their id.
+fn members_by_id<'a>(lab: &'a Value, key: &str) -> Vec<&'a Value> {
     let mut v: Vec<&Value> = lab
-        .get("networks")
+        .get(key)
         .and_then(Value::as_object)
         .map(|m| m.values().collect())
         .unwrap_or_default();
