@@ -22,7 +22,7 @@ pub const ACTION_VIEW: &str = "org.novave.lab.view";
 /// polkit action for changes.
 pub const ACTION_MANAGE: &str = "org.novave.lab.manage";
 /// Version of the event JSON schema (the `"v"` member of every event).
-pub const EVENT_SCHEMA_VERSION: u32 = 1;
+pub use nova_api::EVENT_SCHEMA_VERSION;
 
 /// Errors of `org.novave.Lab1` (`org.novave.Lab1.Error.*`).
 #[derive(Debug, zbus::DBusError)]
@@ -45,6 +45,34 @@ pub enum LabError {
     NotSupported(String),
     /// Something below labd (netd, systemd, the file system) failed; the message says why.
     Failed(String),
+}
+
+/// Result of a call on labd: its named error, typed.
+pub type LabResult<T> = Result<T, LabError>;
+
+impl LabError {
+    /// The full D-Bus error name (`org.novave.Lab1.Error.NotFound`, or for a transport error the
+    /// bus's own name such as `org.freedesktop.DBus.Error.AccessDenied`, else its text).
+    pub fn error_name(&self) -> String {
+        match self {
+            LabError::ZBus(e) => crate::errors::error_name(e).unwrap_or_else(|| e.to_string()),
+            other => zbus::DBusError::name(other).to_string(),
+        }
+    }
+
+    /// The message without the name.
+    pub fn message(&self) -> String {
+        match self {
+            LabError::ZBus(e) => e.to_string(),
+            LabError::AccessDenied(m)
+            | LabError::InvalidArgs(m)
+            | LabError::NotFound(m)
+            | LabError::AlreadyExists(m)
+            | LabError::Conflict(m)
+            | LabError::NotSupported(m)
+            | LabError::Failed(m) => m.clone(),
+        }
+    }
 }
 
 /// Full D-Bus error names, for clients that match on them.
@@ -122,6 +150,19 @@ pub struct NodeInterface {
     pub host_ifname: String,
 }
 
+impl From<&nova_api::InterfaceStatus> for NodeInterface {
+    fn from(i: &nova_api::InterfaceStatus) -> Self {
+        NodeInterface {
+            index: i.index,
+            name: i.name.clone(),
+            planned_mac: i.planned_mac.clone(),
+            live_mac: i.live_mac.clone(),
+            network_id: i.network_id,
+            host_ifname: i.host_ifname.clone(),
+        }
+    }
+}
+
 /// A node that failed in StartAll/StopAll (`(us)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct NodeFailure {
@@ -139,34 +180,34 @@ pub struct NodeFailure {
 )]
 pub trait Manager {
     /// Every lab.
-    fn list_labs(&self) -> zbus::Result<Vec<LabSummary>>;
+    fn list_labs(&self) -> LabResult<Vec<LabSummary>>;
     /// Creates an empty lab; returns (id, object path).
-    fn create_lab(&self, folder: &str, name: &str) -> zbus::Result<(String, OwnedObjectPath)>;
+    fn create_lab(&self, folder: &str, name: &str) -> LabResult<(String, OwnedObjectPath)>;
     /// Imports a lab JSON document; returns (id, object path).
     fn import_lab(
         &self,
         folder: &str,
         name: &str,
         json: &str,
-    ) -> zbus::Result<(String, OwnedObjectPath)>;
+    ) -> LabResult<(String, OwnedObjectPath)>;
     /// The lab JSON document.
-    fn export_lab(&self, id: &str) -> zbus::Result<String>;
+    fn export_lab(&self, id: &str) -> LabResult<String>;
     /// Stops the lab's nodes, then deletes it.
-    fn delete_lab(&self, id: &str) -> zbus::Result<()>;
+    fn delete_lab(&self, id: &str) -> LabResult<()>;
     /// Renames and/or moves a lab.
-    fn rename_lab(&self, id: &str, folder: &str, name: &str) -> zbus::Result<()>;
+    fn rename_lab(&self, id: &str, folder: &str, name: &str) -> LabResult<()>;
     /// Every folder.
-    fn list_folders(&self) -> zbus::Result<Vec<String>>;
+    fn list_folders(&self) -> LabResult<Vec<String>>;
     /// Creates a folder.
-    fn create_folder(&self, folder: &str) -> zbus::Result<()>;
+    fn create_folder(&self, folder: &str) -> LabResult<()>;
     /// Renames a folder.
-    fn rename_folder(&self, folder: &str, new_folder: &str) -> zbus::Result<()>;
+    fn rename_folder(&self, folder: &str, new_folder: &str) -> LabResult<()>;
     /// Deletes an empty folder.
-    fn delete_folder(&self, folder: &str) -> zbus::Result<()>;
+    fn delete_folder(&self, folder: &str) -> LabResult<()>;
     /// Templates as a JSON array ("" = every kind).
-    fn list_templates(&self, kind: &str) -> zbus::Result<String>;
+    fn list_templates(&self, kind: &str) -> LabResult<String>;
     /// Images for a template.
-    fn list_images(&self, kind: &str, template: &str) -> zbus::Result<Vec<String>>;
+    fn list_images(&self, kind: &str, template: &str) -> LabResult<Vec<String>>;
     /// Daemon version.
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
@@ -179,23 +220,25 @@ pub trait Manager {
 #[proxy(interface = "org.novave.Lab1.Lab", default_service = "org.novave.Lab1")]
 pub trait Lab {
     /// The lab JSON with node runtime state.
-    fn get_json(&self) -> zbus::Result<String>;
+    fn get_json(&self) -> LabResult<String>;
+    /// The lab, every node's runtime and the event seq (JSON of `nova_api::LabSnapshot`).
+    fn get_snapshot(&self) -> LabResult<String>;
     /// Adds a node from a JSON spec; returns (node id, object path).
-    fn add_node(&self, spec: &str) -> zbus::Result<(u32, OwnedObjectPath)>;
+    fn add_node(&self, spec: &str) -> LabResult<(u32, OwnedObjectPath)>;
     /// Updates a node from a JSON patch.
-    fn update_node(&self, node_id: u32, patch: &str) -> zbus::Result<()>;
+    fn update_node(&self, node_id: u32, patch: &str) -> LabResult<()>;
     /// Deletes a node (stops it, deletes its links).
-    fn delete_node(&self, node_id: u32) -> zbus::Result<()>;
+    fn delete_node(&self, node_id: u32) -> LabResult<()>;
     /// Adds a network from a JSON spec.
-    fn add_network(&self, spec: &str) -> zbus::Result<u32>;
+    fn add_network(&self, spec: &str) -> LabResult<u32>;
     /// Updates a network from a JSON patch.
-    fn update_network(&self, network_id: u32, patch: &str) -> zbus::Result<()>;
+    fn update_network(&self, network_id: u32, patch: &str) -> LabResult<()>;
     /// Deletes a network and its links.
-    fn delete_network(&self, network_id: u32) -> zbus::Result<()>;
+    fn delete_network(&self, network_id: u32) -> LabResult<()>;
     /// Adds a link from a JSON spec; returns the link id.
-    fn add_link(&self, spec: &str) -> zbus::Result<String>;
+    fn add_link(&self, spec: &str) -> LabResult<String>;
     /// Deletes a link.
-    fn delete_link(&self, link_id: &str) -> zbus::Result<()>;
+    fn delete_link(&self, link_id: &str) -> LabResult<()>;
     /// Sets link impairments (live).
     fn set_link_metrics(
         &self,
@@ -204,13 +247,13 @@ pub trait Lab {
         jitter_ms: u32,
         loss_pct: f64,
         bandwidth_kbps: u32,
-    ) -> zbus::Result<()>;
+    ) -> LabResult<()>;
     /// Updates positions (JSON).
-    fn update_layout(&self, layout: &str) -> zbus::Result<()>;
+    fn update_layout(&self, layout: &str) -> LabResult<()>;
     /// Starts every node; returns the failures.
-    fn start_all(&self) -> zbus::Result<Vec<NodeFailure>>;
+    fn start_all(&self) -> LabResult<Vec<NodeFailure>>;
     /// Stops every node; returns the failures.
-    fn stop_all(&self) -> zbus::Result<Vec<NodeFailure>>;
+    fn stop_all(&self) -> LabResult<Vec<NodeFailure>>;
     /// Lab id.
     #[zbus(property)]
     fn id(&self) -> zbus::Result<String>;
@@ -229,11 +272,11 @@ pub trait Lab {
 )]
 pub trait Node {
     /// Starts the node.
-    fn start(&self) -> zbus::Result<()>;
+    fn start(&self) -> LabResult<()>;
     /// Stops the node.
-    fn stop(&self) -> zbus::Result<()>;
+    fn stop(&self) -> LabResult<()>;
     /// Deletes the node's runtime files.
-    fn wipe(&self) -> zbus::Result<()>;
+    fn wipe(&self) -> LabResult<()>;
     /// Node id.
     #[zbus(property)]
     fn id(&self) -> zbus::Result<u32>;

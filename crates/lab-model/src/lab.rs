@@ -28,6 +28,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole lab: the topology source of truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Lab {
     /// Schema version; always [`SCHEMA_VERSION`] for a parsed lab.
     pub schema: u32,
@@ -70,11 +71,13 @@ pub struct Lab {
     pub configsets: Map<String, Value>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// The lab's descriptive fields (`meta`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Meta {
     /// Display name.
     #[serde(default)]
@@ -143,11 +146,13 @@ pub struct Meta {
     pub sat: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// The canvas view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Viewport {
     /// Pan x.
     #[serde(default, deserialize_with = "f64_lenient")]
@@ -160,6 +165,7 @@ pub struct Viewport {
     pub zoom: f64,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -192,12 +198,14 @@ string_enum! {
 
 /// Lab-wide presentation defaults.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Defaults {
     /// Default link style.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_style: Option<LinkStyle>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -246,6 +254,7 @@ impl ConsoleType {
 
 /// A node: one router, switch, firewall or host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Node {
     /// Id, equal to the node's key in [`Lab::nodes`].
     #[serde(deserialize_with = "u32_lenient")]
@@ -331,6 +340,7 @@ pub struct Node {
     pub machine_override: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -389,6 +399,7 @@ impl Node {
 
 /// One network interface of a node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NodeInterface {
     /// 0-based index, below the node's `ethernet`.
     #[serde(deserialize_with = "u32_lenient")]
@@ -410,6 +421,7 @@ pub struct NodeInterface {
     pub extras: Option<Map<String, Value>>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -430,12 +442,14 @@ impl NodeInterface {
 
 /// Runtime bookkeeping of an interface.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InterfaceRuntime {
     /// Generation of the current attachment.
     #[serde(default, deserialize_with = "u64_lenient")]
     pub current_attach_generation: u64,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -455,6 +469,7 @@ string_enum! {
 
 /// Where a port sits on its node's icon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PortPosition {
     /// Which edge.
     pub side: Side,
@@ -463,6 +478,7 @@ pub struct PortPosition {
     pub offset: f64,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -480,6 +496,7 @@ string_enum! {
 
 /// A network (a broadcast domain) that node interfaces attach to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Network {
     /// Id, equal to the network's key in [`Lab::networks`].
     #[serde(deserialize_with = "u32_lenient")]
@@ -531,6 +548,7 @@ pub struct Network {
     pub runtime: Option<NetworkRuntime>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -566,6 +584,7 @@ impl Network {
 
 /// A network's addressing and host attachment (`config`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NetworkConfig {
     /// Subnet (`10.0.0.0/24`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -593,11 +612,13 @@ pub struct NetworkConfig {
     pub shared_cloud_id: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A network's runtime bookkeeping (`runtime`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NetworkRuntime {
     /// Host bridge name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -620,6 +641,7 @@ pub struct NetworkRuntime {
     pub first_offset: Option<u32>,
     /// Fields this version does not know (NAT-cloud extras among them).
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -634,6 +656,7 @@ pub enum Endpoint {
 
 /// A link end on a node interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NodeEndpoint {
     /// The node.
     #[serde(deserialize_with = "u32_lenient")]
@@ -643,17 +666,20 @@ pub struct NodeEndpoint {
     pub interface_index: u32,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A link end on a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NetworkEndpoint {
     /// The network.
     #[serde(deserialize_with = "u32_lenient")]
     pub network_id: NetworkId,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -701,6 +727,39 @@ impl Serialize for Endpoint {
     }
 }
 
+/// TypeScript: a node interface or a network, told apart by their fields.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for Endpoint {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "Endpoint".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        format!(
+            "{} | {}",
+            <NodeEndpoint as ts_rs::TS>::name(cfg),
+            <NetworkEndpoint as ts_rs::TS>::name(cfg)
+        )
+    }
+    fn decl(cfg: &ts_rs::Config) -> String {
+        format!("type Endpoint = {};", Self::inline(cfg))
+    }
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+    fn visit_dependencies(v: &mut impl ts_rs::TypeVisitor)
+    where
+        Self: 'static,
+    {
+        v.visit::<NodeEndpoint>();
+        v.visit::<NetworkEndpoint>();
+    }
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some(std::path::PathBuf::from("Endpoint.ts"))
+    }
+}
+
 impl<'de> Deserialize<'de> for Endpoint {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
@@ -723,6 +782,7 @@ impl<'de> Deserialize<'de> for Endpoint {
 
 /// A link: one node interface (or network) attached to a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Link {
     /// Id, `lnk_NNN`.
     pub id: String,
@@ -753,6 +813,7 @@ pub struct Link {
     pub runtime: Option<LinkRuntime>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -803,6 +864,7 @@ impl Link {
 
 /// Link impairments (netem).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LinkMetrics {
     /// One-way delay in milliseconds.
     #[serde(default, deserialize_with = "u32_lenient")]
@@ -818,22 +880,26 @@ pub struct LinkMetrics {
     pub jitter_ms: u32,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A link's runtime bookkeeping.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LinkRuntime {
     /// Generation of the current attachment.
     #[serde(default, deserialize_with = "u64_lenient")]
     pub attach_generation: u64,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A text annotation on the canvas (EVE-NG shape; kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TextObject {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -849,11 +915,13 @@ pub struct TextObject {
     pub data: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A line annotation on the canvas (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LineObject {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -863,11 +931,13 @@ pub struct LineObject {
     pub name: Option<String>,
     /// Fields this version does not know (coordinates, style).
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A picture (background map) attached to the lab (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Picture {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -889,11 +959,13 @@ pub struct Picture {
     pub map: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 /// A lab task (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Task {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -903,5 +975,6 @@ pub struct Task {
     pub name: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }

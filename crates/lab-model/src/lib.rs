@@ -69,4 +69,4 @@ pub use template::{
     interface_names, interfaces_for, render_interface_name,
 };
 pub use upgrade::UpgradeReport;
-pub use validate::{Element, ValidationError, ValidationErrors, limits};
+pub use validate::{Element, ValidationError, ValidationErrors, lab_id_problem, limits};

@@ -139,6 +139,28 @@ impl Serialize for LooseBool {
     }
 }
 
+/// TypeScript: written by earlier versions as a boolean or as 0/1.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for LooseBool {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "LooseBool".to_owned()
+    }
+    fn inline(_: &ts_rs::Config) -> String {
+        "boolean | number".to_owned()
+    }
+    fn decl(cfg: &ts_rs::Config) -> String {
+        format!("type LooseBool = {};", Self::inline(cfg))
+    }
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some(std::path::PathBuf::from("LooseBool.ts"))
+    }
+}
+
 impl<'de> Deserialize<'de> for LooseBool {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
@@ -215,6 +237,29 @@ macro_rules! string_enum {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
                 Ok($name::from(s.as_str()))
+            }
+        }
+
+        // TypeScript: the known values, or any other string (kept verbatim, like `Other`).
+        #[cfg(feature = "ts")]
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+            fn inline(_: &ts_rs::Config) -> String {
+                let known: Vec<String> = Self::KNOWN.iter().map(|k| format!("\"{k}\"")).collect();
+                format!("{} | (string & {{}})", known.join(" | "))
+            }
+            fn decl(cfg: &ts_rs::Config) -> String {
+                format!("type {} = {};", Self::name(cfg), Self::inline(cfg))
+            }
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                Self::decl(cfg)
+            }
+            fn output_path() -> Option<std::path::PathBuf> {
+                Some(std::path::PathBuf::from(concat!(stringify!($name), ".ts")))
             }
         }
     };

@@ -97,6 +97,7 @@ string_enum! {
 /// The program a `linux` node runs. A closed set on purpose: a template never
 /// carries a free-form command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum LinuxProfile {
     /// A busybox shell and applets.

@@ -36,6 +36,24 @@ pub mod limits {
     pub const PORT_OFFSET: RangeInclusive<f64> = 0.0..=1.0;
 }
 
+/// Why `id` cannot be the id of a lab served by labd, if it cannot. Lab ids end up in D-Bus
+/// object paths, unit names and logs: [`limits::ID_CHARS`] characters of `[A-Za-z0-9._-]`, not
+/// starting with `.` or `-`.
+pub fn lab_id_problem(id: &str) -> Option<String> {
+    let ok = limits::ID_CHARS.contains(&id.len())
+        && !id.starts_with(['.', '-'])
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    (!ok).then(|| {
+        format!(
+            "lab id {id:?}: {}..={} of A-Z a-z 0-9 . _ -, not starting with . or -",
+            limits::ID_CHARS.start(),
+            limits::ID_CHARS.end()
+        )
+    })
+}
+
 /// The lab element a problem belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Element {

@@ -63,12 +63,13 @@ pub fn polkit_action(service: Service, access: Access) -> &'static str {
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
     /// A named D-Bus error reply from a daemon.
-    #[error("{}", render_remote(.service, .access, .name, .message))]
+    #[error("{}", render_remote(.service, .access, .name, .message, .kind))]
     Remote {
         service: Service,
         access: Access,
         name: String,
         message: String,
+        kind: Kind,
     },
     /// The bus itself failed (no daemon, no bus, broken reply).
     #[error("{service_name}: {source}", service_name = .service.bus_name())]
@@ -87,9 +88,15 @@ pub enum CtlError {
     NotSupported(String),
 }
 
-fn render_remote(service: &Service, access: &Access, name: &str, message: &str) -> String {
+fn render_remote(
+    service: &Service,
+    access: &Access,
+    name: &str,
+    message: &str,
+    kind: &Kind,
+) -> String {
     let mut s = format!("{name}: {message}");
-    if classify_name(name) == Kind::AccessDenied {
+    if *kind == Kind::AccessDenied {
         let action = polkit_action(*service, *access);
         s.push_str(&format!(
             "\nhint: polkit refused action '{action}' on {bus}. Run as root, or ask an \
@@ -101,8 +108,9 @@ fn render_remote(service: &Service, access: &Access, name: &str, message: &str) 
     s
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Kind {
+/// What kind of failure a named error is (picks the exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     AccessDenied,
     NotFound,
     Invalid,
@@ -142,6 +150,7 @@ impl CtlError {
             Some((name, message)) => CtlError::Remote {
                 service,
                 access,
+                kind: classify_name(&name),
                 name,
                 message,
             },
@@ -154,7 +163,7 @@ impl CtlError {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            CtlError::Remote { name, .. } => match classify_name(name) {
+            CtlError::Remote { kind, .. } => match kind {
                 Kind::AccessDenied => exit::ACCESS_DENIED,
                 Kind::NotFound => exit::NOT_FOUND,
                 Kind::Invalid => exit::INVALID,
@@ -194,6 +203,31 @@ impl<T> ZbusExt<T> for zbus::Result<T> {
     }
 }
 
+/// labd's errors are typed: the variant, not the text of the name, decides the kind.
+impl<T> ZbusExt<T> for Result<T, nova_dbus::lab::LabError> {
+    fn ctx(self, service: Service, access: Access) -> Result<T, CtlError> {
+        use nova_dbus::lab::LabError as E;
+        self.map_err(|e| {
+            let kind = match &e {
+                E::ZBus(z) => return CtlError::from_zbus(service, access, z.clone()),
+                E::AccessDenied(_) => Kind::AccessDenied,
+                E::NotFound(_) => Kind::NotFound,
+                E::InvalidArgs(_) | E::AlreadyExists(_) | E::Conflict(_) | E::NotSupported(_) => {
+                    Kind::Invalid
+                }
+                E::Failed(_) => Kind::Other,
+            };
+            CtlError::Remote {
+                service,
+                access,
+                name: e.error_name(),
+                message: e.message(),
+                kind,
+            }
+        })
+    }
+}
+
 impl<T> ZbusExt<T> for Result<T, zbus::fdo::Error> {
     fn ctx(self, service: Service, access: Access) -> Result<T, CtlError> {
         self.map_err(|e| CtlError::from_zbus(service, access, zbus::Error::FDO(Box::new(e))))
@@ -224,6 +258,7 @@ mod tests {
             access: Access::Manage,
             name: name.into(),
             message: "nope".into(),
+            kind: classify_name(name),
         }
     }
 
@@ -258,8 +293,26 @@ mod tests {
             access: Access::Capture,
             name: "org.freedesktop.DBus.Error.AccessDenied".into(),
             message: String::new(),
+            kind: Kind::AccessDenied,
         };
         assert!(net.to_string().contains("org.novave.net.capture"));
+    }
+
+    #[test]
+    fn lab_errors_are_classified_by_variant() {
+        use nova_dbus::lab::LabError;
+        let r: Result<(), LabError> = Err(LabError::NotFound("no lab".into()));
+        let e = r.ctx(Service::Lab, Access::View).unwrap_err();
+        assert_eq!(e.exit_code(), exit::NOT_FOUND);
+        assert!(
+            e.to_string()
+                .starts_with("org.novave.Lab1.Error.NotFound: no lab")
+        );
+        let r: Result<(), LabError> = Err(LabError::Conflict("running".into()));
+        assert_eq!(
+            r.ctx(Service::Lab, Access::Manage).unwrap_err().exit_code(),
+            exit::INVALID
+        );
     }
 
     #[test]

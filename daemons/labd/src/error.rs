@@ -77,3 +77,11 @@ impl From<nova_lab_model::LabParseError> for EngineError {
         EngineError::InvalidArgs(format!("lab JSON: {e}"))
     }
 }
+
+impl From<nova_api::SpecError> for EngineError {
+    fn from(e: nova_api::SpecError) -> Self {
+        match e {
+            nova_api::SpecError::Invalid(m) => EngineError::InvalidArgs(m),
+        }
+    }
+}

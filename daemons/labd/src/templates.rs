@@ -2,8 +2,8 @@
 //! write the templates dir). A node's kind, defaults and — for `linux` nodes — the program
 //! profile come from its template, never from the client.
 
+use nova_api::{TemplateCapabilities, TemplateInfo};
 use nova_lab_model::{NodeKind, Template, TemplateSet};
-use serde_json::{Value, json};
 
 use crate::error::{EngineError, Result};
 
@@ -23,29 +23,39 @@ pub fn resolve<'a>(
     })
 }
 
-/// Templates of one kind ("" = all) as a JSON array.
-pub fn list_json(set: &TemplateSet, kind: &str) -> Result<String> {
-    let items: Vec<Value> = set
+/// Templates of one kind ("" = all).
+pub fn list(set: &TemplateSet, kind: &str) -> Result<Vec<TemplateInfo>> {
+    let items: Vec<TemplateInfo> = set
         .iter()
         .filter(|t| kind.is_empty() || t.kind.to_string() == kind)
-        .map(template_json)
+        .map(info)
         .collect();
-    if items.is_empty() && !kind.is_empty() && !set.iter().any(|t| t.kind.to_string() == kind) {
+    if items.is_empty() && !kind.is_empty() {
         return Err(EngineError::invalid(format!(
             "no templates of kind {kind:?}"
         )));
     }
-    Ok(Value::Array(items).to_string())
+    Ok(items)
 }
 
-fn template_json(t: &Template) -> Value {
+fn info(t: &Template) -> TemplateInfo {
     let caps = t.capabilities();
-    json!({
-        "key": t.key, "type": t.kind.to_string(), "name": t.display_name(),
-        "description": t.description, "icon_type": t.icon_type(), "cpu": t.cpu(), "ram": t.ram(),
-        "ethernet": t.ethernet(), "console_type": t.console(), "profile": t.profile,
-        "capabilities": {"hotplug": caps.hotplug, "max_nics": caps.max_nics},
-        "extras": t.extras,
-        "startable": t.kind == NodeKind::Linux,
-    })
+    TemplateInfo {
+        key: t.key.clone(),
+        kind: t.kind.clone(),
+        name: t.display_name().to_string(),
+        description: t.description.clone(),
+        icon_type: t.icon_type(),
+        cpu: t.cpu(),
+        ram: t.ram(),
+        ethernet: t.ethernet(),
+        console_type: t.console(),
+        profile: t.profile,
+        capabilities: TemplateCapabilities {
+            hotplug: caps.hotplug,
+            max_nics: caps.max_nics,
+        },
+        extras: t.extras.clone(),
+        startable: t.kind == NodeKind::Linux,
+    }
 }

@@ -12,6 +12,53 @@ use nova_ve_labd::naming::LabKey;
 use nova_ve_labd::store_files::StoreFiles;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+// ---- what the D-Bus adaptor does: parse JSON at the edge, then call the typed engine ----
+
+async fn add_node(e: &LabEngine, lab: &str, json: &str) -> Result<u32, EngineError> {
+    let spec = nova_api::parse_spec("node spec", json)?;
+    e.add_node(lab, spec).await
+}
+
+async fn add_link(e: &LabEngine, lab: &str, json: &str) -> Result<String, EngineError> {
+    let spec = nova_api::parse_spec("link spec", json)?;
+    e.add_link(lab, spec).await
+}
+
+async fn add_network(e: &LabEngine, lab: &str, json: &str) -> Result<u32, EngineError> {
+    let spec = nova_api::parse_spec("network spec", json)?;
+    e.add_network(lab, spec).await
+}
+
+async fn import_lab(
+    e: &LabEngine,
+    folder: &str,
+    name: &str,
+    json: &str,
+) -> Result<String, EngineError> {
+    let lab = nova_api::parse_lab(json)?;
+    e.import_lab(folder, name, lab).await
+}
+
+/// The stored lab as JSON (`ExportLab`).
+fn export(e: &LabEngine, lab: &str) -> String {
+    e.export_lab(lab).unwrap().to_json()
+}
+
+fn metrics_spec(
+    delay_ms: u32,
+    jitter_ms: u32,
+    loss_pct: f64,
+    bandwidth_kbps: u32,
+) -> Result<nova_lab_model::LinkMetrics, nova_api::SpecError> {
+    nova_api::LinkMetricsSpec {
+        delay_ms,
+        jitter_ms,
+        loss_pct,
+        bandwidth_kbps,
+    }
+    .validate()
+}
+
 #[derive(Default)]
 struct Fake {
     ops: Mutex<Vec<String>>,
@@ -233,18 +280,15 @@ const HOST: &str =
 
 async fn two_hosts_linked(e: &Env) -> (String, u32, u32, String) {
     let lab = e.engine.create_lab("", "pair").await.unwrap();
-    let a = e.engine.add_node(&lab, HOST).await.unwrap();
-    let b = e
-        .engine
-        .add_node(
-            &lab,
-            &HOST.replace("h1", "h2").replace("10.0.0.1", "10.0.0.2"),
-        )
-        .await
-        .unwrap();
-    let link = e
-        .engine
-        .add_link(&lab, &format!(r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"node_id":{b},"interface_index":0}}}}"#))
+    let a = add_node(&e.engine, &lab, HOST).await.unwrap();
+    let b = add_node(
+        &e.engine,
+        &lab,
+        &HOST.replace("h1", "h2").replace("10.0.0.1", "10.0.0.2"),
+    )
+    .await
+    .unwrap();
+    let link = add_link(&e.engine, &lab, &format!(r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"node_id":{b},"interface_index":0}}}}"#))
         .await
         .unwrap();
     (lab, a, b, link)
@@ -265,10 +309,10 @@ async fn lab_crud_and_folders() {
     assert_eq!((info.folder.as_str(), info.name.as_str()), ("", "renamed"));
     assert!(e.dir.path().join("labs/renamed.json").exists());
     e.engine.delete_folder("team").unwrap();
-    let json = e.engine.export_lab(&id).unwrap();
+    let json = export(&e.engine, &id);
     e.engine.delete_lab(&id).await.unwrap();
     assert!(e.engine.list_labs().is_empty());
-    let again = e.engine.import_lab("", "back", &json).await.unwrap();
+    let again = import_lab(&e.engine, "", "back", &json).await.unwrap();
     assert_eq!(again, id, "import keeps the lab id");
 }
 
@@ -304,7 +348,7 @@ async fn hostile_names_and_json_change_nothing() {
         big.as_str(),
         r#"{"schema":2,"id":"x","meta":{"name":"x"},"nodes":{},"networks":{},"links":[{"id":"l","from":{"node_id":9,"interface_index":0},"to":{"network_id":3}}]}"#,
     ] {
-        let r = e.engine.import_lab("", "imp", json).await;
+        let r = import_lab(&e.engine, "", "imp", json).await;
         assert!(
             matches!(r, Err(EngineError::InvalidArgs(_))),
             "{}: {r:?}",
@@ -333,7 +377,7 @@ async fn hostile_names_and_json_change_nothing() {
             r#"{"1":{"id":1,"name":"h","type":"qemu","template":"vyos","image":"../../../etc"}}"#,
         ),
     ] {
-        let r = e.engine.import_lab("", "imp", &json).await;
+        let r = import_lab(&e.engine, "", "imp", &json).await;
         assert!(
             matches!(r, Err(EngineError::InvalidArgs(_))),
             "{json}: {r:?}"
@@ -348,7 +392,7 @@ async fn hostile_names_and_json_change_nothing() {
 async fn hostile_specs_are_refused() {
     let e = env();
     let lab = e.engine.create_lab("", "spec").await.unwrap();
-    let before = e.engine.export_lab(&lab).unwrap();
+    let before = export(&e.engine, &lab);
     for spec in [
         r#"{"name":"x","template":"host","command":"rm -rf /"}"#,
         r#"{"name":"x","template":"host","extras":{"cmdline":"sh"}}"#,
@@ -359,24 +403,24 @@ async fn hostile_specs_are_refused() {
         r#"{"name":"x","template":"host","extras":{"addresses":{"eth0":["10.0.0.1/99"]}}}"#,
         r#"{"name":"x","template":"frr","extras":{"frr_daemons":["evil"]}}"#,
     ] {
-        let r = e.engine.add_node(&lab, spec).await;
+        let r = add_node(&e.engine, &lab, spec).await;
         assert!(
             matches!(r, Err(EngineError::InvalidArgs(_))),
             "{spec}: {r:?}"
         );
     }
-    assert_eq!(e.engine.export_lab(&lab).unwrap(), before);
+    assert_eq!(export(&e.engine, &lab), before);
 }
 
 #[tokio::test]
 async fn node_to_node_link_uses_implicit_network_and_cascades() {
     let e = env();
     let (lab, a, _b, link) = two_hosts_linked(&e).await;
-    let l: serde_json::Value = serde_json::from_str(&e.engine.export_lab(&lab).unwrap()).unwrap();
+    let l: serde_json::Value = serde_json::from_str(&export(&e.engine, &lab)).unwrap();
     assert_eq!(l["links"].as_array().unwrap().len(), 2, "{link}");
     assert_eq!(l["networks"]["1"]["implicit"], true);
     e.engine.delete_node(&lab, a).await.unwrap();
-    let l: serde_json::Value = serde_json::from_str(&e.engine.export_lab(&lab).unwrap()).unwrap();
+    let l: serde_json::Value = serde_json::from_str(&export(&e.engine, &lab)).unwrap();
     assert!(l["links"].as_array().unwrap().is_empty());
     assert!(l["networks"].as_object().unwrap().is_empty());
 }
@@ -412,10 +456,13 @@ async fn start_wires_then_releases_and_stop_cleans_up() {
     );
     for n in [a, b] {
         let v = e.engine.node_view(&lab, n).unwrap();
-        assert_eq!(v.state, NodeState::Running);
-        assert_eq!(v.unit, key.unit_name(n));
-        assert_eq!(v.interfaces[0].host_ifname, key.veth_name(n, 0).unwrap());
-        assert_eq!(v.interfaces[0].live_mac, "02:00:00:00:00:01");
+        assert_eq!(v.runtime.state, NodeState::Running);
+        assert_eq!(v.runtime.unit, key.unit_name(n));
+        assert_eq!(
+            v.runtime.interfaces[0].host_ifname,
+            key.veth_name(n, 0).unwrap()
+        );
+        assert_eq!(v.runtime.interfaces[0].live_mac, "02:00:00:00:00:01");
     }
     e.host.clear();
     assert!(e.engine.stop_all(&lab).await.unwrap().is_empty());
@@ -426,7 +473,7 @@ async fn start_wires_then_releases_and_stop_cleans_up() {
         "{ops:?}"
     );
     assert_eq!(
-        e.engine.node_view(&lab, a).unwrap().state,
+        e.engine.node_view(&lab, a).unwrap().runtime.state,
         NodeState::Stopped
     );
 }
@@ -435,11 +482,13 @@ async fn start_wires_then_releases_and_stop_cleans_up() {
 async fn other_kinds_are_not_supported_to_start() {
     let e = env();
     let lab = e.engine.create_lab("", "q").await.unwrap();
-    let n = e
-        .engine
-        .add_node(&lab, r#"{"name":"vm","template":"linux","type":"qemu"}"#)
-        .await
-        .unwrap();
+    let n = add_node(
+        &e.engine,
+        &lab,
+        r#"{"name":"vm","template":"linux","type":"qemu"}"#,
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         e.engine.start_node(&lab, n).await,
         Err(EngineError::NotSupported(_))
@@ -451,24 +500,19 @@ async fn other_kinds_are_not_supported_to_start() {
 async fn hot_attach_detach_and_metrics() {
     let e = env();
     let lab = e.engine.create_lab("", "hot").await.unwrap();
-    let a = e.engine.add_node(&lab, HOST).await.unwrap();
-    let net = e
-        .engine
-        .add_network(&lab, r#"{"name":"lan"}"#)
+    let a = add_node(&e.engine, &lab, HOST).await.unwrap();
+    let net = add_network(&e.engine, &lab, r#"{"name":"lan"}"#)
         .await
         .unwrap();
     e.engine.start_node(&lab, a).await.unwrap();
     e.host.clear();
-    let link = e
-        .engine
-        .add_link(
-            &lab,
-            &format!(
-                r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"network_id":{net}}}}}"#
-            ),
-        )
-        .await
-        .unwrap();
+    let link = add_link(
+        &e.engine,
+        &lab,
+        &format!(r#"{{"from":{{"node_id":{a},"interface_index":0}},"to":{{"network_id":{net}}}}}"#),
+    )
+    .await
+    .unwrap();
     let key = LabKey::of(&lab);
     let veth = key.veth_name(a, 0).unwrap();
     assert!(
@@ -486,7 +530,7 @@ async fn hot_attach_detach_and_metrics() {
         "{:?}",
         e.host.ops()
     );
-    let m = nova_ve_labd::engine::specs::metrics(20, 5, 1.0, 1000).unwrap();
+    let m = metrics_spec(20, 5, 1.0, 1000).unwrap();
     e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
     assert!(
         e.host
@@ -498,7 +542,7 @@ async fn hot_attach_detach_and_metrics() {
     e.engine.delete_link(&lab, &link).await.unwrap();
     assert!(e.host.ops().contains(&format!("delete {veth}")));
     assert!(
-        e.engine.node_view(&lab, a).unwrap().interfaces[0]
+        e.engine.node_view(&lab, a).unwrap().runtime.interfaces[0]
             .host_ifname
             .is_empty()
     );
@@ -529,28 +573,28 @@ async fn link_metrics_without_netem() {
     e.engine.start_node(&lab, a).await.unwrap();
     e.host.clear();
 
-    let m = nova_ve_labd::engine::specs::metrics(0, 0, 100.0, 1000).unwrap();
+    let m = metrics_spec(0, 0, 100.0, 1000).unwrap();
     e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
     assert_eq!(
         e.host.ops(),
         [format!("netem {veth} 0 loss=100 rate=125000")]
     );
-    let stored = metrics(&e.engine.get_json(&lab).unwrap());
+    let stored = metrics(&export(&e.engine, &lab));
     assert_eq!(
         (&stored["loss_pct"], &stored["bandwidth_kbps"]),
         (&serde_json::json!(100.0), &serde_json::json!(1000))
     );
 
     e.host.clear();
-    let before = e.engine.get_json(&lab).unwrap();
-    let m = nova_ve_labd::engine::specs::metrics(50, 0, 0.0, 0).unwrap();
+    let before = export(&e.engine, &lab);
+    let m = metrics_spec(50, 0, 0.0, 0).unwrap();
     match e.engine.set_link_metrics(&lab, &link, m).await {
         Err(EngineError::NotSupported(msg)) => {
             assert!(msg.contains("CONFIG_NET_SCH_NETEM"), "{msg}")
         }
         other => panic!("delay without netem: {other:?}"),
     }
-    assert_eq!(e.engine.get_json(&lab).unwrap(), before, "nothing stored");
+    assert_eq!(export(&e.engine, &lab), before, "nothing stored");
     assert!(
         e.host.ops().is_empty(),
         "nothing changed: {:?}",
@@ -559,20 +603,19 @@ async fn link_metrics_without_netem() {
 
     // Stored with the node stopped (it may run on a host with netem), then started here.
     e.engine.stop_node(&lab, a).await.unwrap();
-    let m = nova_ve_labd::engine::specs::metrics(50, 10, 5.0, 0).unwrap();
+    let m = metrics_spec(50, 10, 5.0, 0).unwrap();
     e.engine.set_link_metrics(&lab, &link, m).await.unwrap();
-    assert_eq!(metrics(&e.engine.get_json(&lab).unwrap())["delay_ms"], 50);
+    assert_eq!(metrics(&export(&e.engine, &lab))["delay_ms"], 50);
     e.host.clear();
     e.engine.start_node(&lab, a).await.unwrap();
     let view = e.engine.node_view(&lab, a).unwrap();
-    assert_eq!(view.state, NodeState::Degraded);
+    assert_eq!(view.runtime.state, NodeState::Degraded);
     assert!(
-        view.problems.iter().any(
-            |p| p.contains("delay/jitter not applied (loss and rate are)")
-                && p.contains("CONFIG_NET_SCH_NETEM")
-        ),
+        view.runtime.problems.iter().any(|p| p
+            .contains("delay/jitter not applied (loss and rate are)")
+            && p.contains("CONFIG_NET_SCH_NETEM")),
         "{:?}",
-        view.problems
+        view.runtime.problems
     );
     assert!(
         e.host
@@ -592,7 +635,7 @@ async fn a_unit_that_goes_away_marks_the_node_stopped() {
     e.host.0.units.lock().unwrap().clear();
     e.engine.unit_changed(&unit, "").await;
     assert_eq!(
-        e.engine.node_view(&lab, a).unwrap().state,
+        e.engine.node_view(&lab, a).unwrap().runtime.state,
         NodeState::Stopped
     );
 }
@@ -642,7 +685,7 @@ async fn restart_re_derives_state_and_fixes_drift() {
     );
     for n in [a, b] {
         assert_eq!(
-            e.engine.node_view(&lab, n).unwrap().state,
+            e.engine.node_view(&lab, n).unwrap().runtime.state,
             NodeState::Running
         );
     }
@@ -663,8 +706,10 @@ async fn events_are_versioned_and_sequenced() {
         assert_eq!(ev.lab_id, lab);
         assert!(ev.seq > last, "seq increases");
         last = ev.seq;
-        assert_eq!(ev.payload["v"], 1);
-        kinds.push(ev.kind);
+        let payload: serde_json::Value = serde_json::from_str(&ev.event.to_payload_json()).unwrap();
+        assert_eq!(payload["v"], 1);
+        assert_eq!(payload["type"], ev.event.kind());
+        kinds.push(ev.event.kind());
     }
     for k in [
         "lab_created",
@@ -732,21 +777,19 @@ async fn imported_eveng_labs_open_in_labd() {
             "{stem}.unl should be refused"
         );
         let lab = converted.lab;
-        let id = e
-            .engine
-            .import_lab("eve-ng", &stem, &lab.to_json())
+        let id = import_lab(&e.engine, "eve-ng", &stem, &lab.to_json())
             .await
             .unwrap_or_else(|err| panic!("{stem}.unl: labd refused the importer's lab: {err}"));
         assert_eq!(id, lab.id, "{stem}: id kept");
         // Exported as stored: exactly the importer's lab.
-        let stored = nova_lab_model::Lab::from_json(&e.engine.export_lab(&id).unwrap()).unwrap();
+        let stored = nova_lab_model::Lab::from_json(&export(&e.engine, &id)).unwrap();
         assert_eq!(
             stored, lab,
             "{stem}: the lab labd stored differs from the import"
         );
         // GetJson: every node (with its runtime view), network and link.
-        let got: serde_json::Value =
-            serde_json::from_str(&e.engine.get_json(&id).unwrap()).unwrap();
+        let snap = e.engine.snapshot(&id).unwrap();
+        let got = serde_json::to_value(&snap.lab).unwrap();
         let keys = |v: &serde_json::Value| -> Vec<String> {
             v.as_object()
                 .map(|o| o.keys().cloned().collect())
@@ -766,10 +809,12 @@ async fn imported_eveng_labs_open_in_labd() {
             .unwrap_or_default();
         let want: Vec<&str> = lab.links.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(link_ids, want, "{stem}: links");
-        for (key, node) in got["nodes"].as_object().unwrap() {
+        for node in lab.nodes.values() {
             assert_eq!(
-                node["runtime_state"]["state"], "stopped",
-                "{stem} node {key}"
+                snap.runtime[&node.id].state,
+                NodeState::Stopped,
+                "{stem} node {}",
+                node.id
             );
         }
         imported.push((id, stem, lab));
@@ -783,8 +828,8 @@ async fn imported_eveng_labs_open_in_labd() {
     drop(engine);
     let e = engine_with(dir, host, templates);
     for (id, stem, lab) in &imported {
-        let again = nova_lab_model::Lab::from_json(&e.engine.export_lab(id).unwrap()).unwrap();
+        let again = nova_lab_model::Lab::from_json(&export(&e.engine, id)).unwrap();
         assert_eq!(&again, lab, "{stem} after restart");
-        e.engine.get_json(id).unwrap();
+        e.engine.snapshot(id).unwrap();
     }
 }

@@ -17,10 +17,10 @@ const ROOT: &str = "/org/novave/Lab1";
 
 // ---- run inside the sandbox (as the user under test): the D-Bus error name, or "ok" --------
 
-fn outcome<T>(r: zbus::Result<T>) -> InsideResult {
+fn outcome<T>(r: nova_dbus::lab::LabResult<T>) -> InsideResult {
     Ok(match r {
         Ok(_) => "ok".to_string(),
-        Err(e) => nova_dbus::errors::error_name(&e).unwrap_or_else(|| e.to_string()),
+        Err(e) => e.error_name(),
     })
 }
 

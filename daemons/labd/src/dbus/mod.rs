@@ -16,6 +16,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use zbus::Connection;
 use zbus::object_server::SignalEmitter;
 
+use nova_api::LabEvent;
+
 use crate::engine::LabEngine;
 use crate::events::Event;
 use auth::Auth;
@@ -157,33 +159,18 @@ impl Registry {
 
     /// Applies one event to the objects.
     async fn apply(&mut self, ev: &Event) -> zbus::Result<()> {
-        let p = &ev.payload;
-        let node_of = |v: &serde_json::Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
-        match ev.kind {
-            "lab_created" => self.add_lab(&ev.lab_id).await,
-            "lab_deleted" => self.remove_lab(&ev.lab_id).await,
-            "lab_renamed" => self.lab_changed(&ev.lab_id).await,
-            "node_created" => match node_of(&p["node"]["id"]) {
-                Some(n) => self.add_node(&ev.lab_id, n).await,
-                None => Ok(()),
-            },
-            "node_deleted" => match node_of(&p["node_id"]) {
-                Some(n) => self.remove_node(&ev.lab_id, n).await,
-                None => Ok(()),
-            },
-            "node_state" => match node_of(&p["node_id"]) {
-                Some(n) => self.node_changed(&ev.lab_id, n, true).await,
-                None => Ok(()),
-            },
-            "node_updated" => match node_of(&p["node"]["id"]) {
-                Some(n) => self.node_changed(&ev.lab_id, n, true).await,
-                None => Ok(()),
-            },
-            "link_created" | "link_deleted" => {
-                for end in ["from", "to"] {
-                    if let Some(n) = node_of(&p["link"][end]["node_id"]) {
-                        self.node_changed(&ev.lab_id, n, false).await?;
-                    }
+        let lab = ev.lab_id.as_str();
+        match &ev.event {
+            LabEvent::LabCreated { .. } => self.add_lab(lab).await,
+            LabEvent::LabDeleted { .. } => self.remove_lab(lab).await,
+            LabEvent::LabRenamed { .. } => self.lab_changed(lab).await,
+            LabEvent::NodeCreated { node } => self.add_node(lab, node.id).await,
+            LabEvent::NodeDeleted { node_id } => self.remove_node(lab, *node_id).await,
+            LabEvent::NodeState(rt) => self.node_changed(lab, rt.node_id, true).await,
+            LabEvent::NodeUpdated { node } => self.node_changed(lab, node.id, true).await,
+            e @ (LabEvent::LinkCreated { .. } | LabEvent::LinkDeleted { .. }) => {
+                for n in e.touched_nodes() {
+                    self.node_changed(lab, n, false).await?;
                 }
                 Ok(())
             }
@@ -197,11 +184,12 @@ impl Registry {
 pub async fn dispatch_events(mut reg: Registry, mut rx: UnboundedReceiver<Event>) {
     let emitter = SignalEmitter::new(&reg.conn, MANAGER_PATH).expect("valid path");
     while let Some(ev) = rx.recv().await {
-        if let Err(e) = Manager::event(&emitter, &ev.lab_id, ev.seq, ev.kind, &ev.json()).await {
+        let (kind, json) = (ev.event.kind(), ev.event.to_payload_json());
+        if let Err(e) = Manager::event(&emitter, &ev.lab_id, ev.seq, kind, &json).await {
             tracing::warn!(LAB_ID = %ev.lab_id, "Event signal not sent: {e}");
         }
         if let Err(e) = reg.apply(&ev).await {
-            tracing::warn!(LAB_ID = %ev.lab_id, "objects not updated for {}: {e}", ev.kind);
+            tracing::warn!(LAB_ID = %ev.lab_id, "objects not updated for {kind}: {e}");
         }
     }
 }

@@ -11,12 +11,45 @@ use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
 use zbus::{OwnedObjectPath, interface};
 
+use nova_api::{
+    LabSnapshot, LayoutSpec, LinkMetricsSpec, LinkSpec, NetworkPatch, NetworkSpec, NodePatch,
+    NodeSpec, parse_lab, parse_spec,
+};
+
 use super::auth::Auth;
 use super::errors::map;
-use crate::engine::{LabEngine, NodeView, specs};
+use crate::engine::{LabEngine, NodeView};
+use crate::error::EngineError;
 
 fn path(p: String) -> Result<OwnedObjectPath, LabError> {
     OwnedObjectPath::try_from(p).map_err(|e| LabError::Failed(e.to_string()))
+}
+
+/// Parses a JSON spec argument.
+fn spec<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, LabError> {
+    map(parse_spec(what, text).map_err(EngineError::from))
+}
+
+/// JSON of a reply value.
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, LabError> {
+    serde_json::to_string(v).map_err(|e| LabError::Failed(format!("reply not encoded: {e}")))
+}
+
+/// `GetJson`'s shape: the lab document with each node's runtime under `runtime_state`.
+fn with_runtime_state(s: &LabSnapshot) -> Result<String, LabError> {
+    let mut v = serde_json::to_value(&s.lab)
+        .map_err(|e| LabError::Failed(format!("lab not encoded: {e}")))?;
+    if let Some(nodes) = v.get_mut("nodes").and_then(|n| n.as_object_mut()) {
+        for (key, node) in nodes.iter_mut() {
+            let rt = key.parse().ok().and_then(|id: u32| s.runtime.get(&id));
+            if let (Some(rt), Some(obj)) = (rt, node.as_object_mut()) {
+                let rt = serde_json::to_value(rt)
+                    .map_err(|e| LabError::Failed(format!("runtime not encoded: {e}")))?;
+                obj.insert("runtime_state".into(), rt);
+            }
+        }
+    }
+    Ok(v.to_string())
 }
 
 fn failures(v: Vec<(u32, String)>) -> Vec<NodeFailure> {
@@ -82,7 +115,8 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(String, OwnedObjectPath), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
-        let id = map(self.engine.import_lab(folder, name, json).await)?;
+        let lab = map(parse_lab(json).map_err(EngineError::from))?;
+        let id = map(self.engine.import_lab(folder, name, lab).await)?;
         Ok((id.clone(), path(lab_path(&id))?))
     }
 
@@ -93,7 +127,7 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<String, LabError> {
         self.auth.check(&hdr, ACTION_VIEW).await?;
-        map(self.engine.export_lab(id))
+        map(self.engine.export_lab(id)).map(|lab| lab.to_json())
     }
 
     async fn delete_lab(&self, id: &str, #[zbus(header)] hdr: Header<'_>) -> Result<(), LabError> {
@@ -153,7 +187,7 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<String, LabError> {
         self.auth.check(&hdr, ACTION_VIEW).await?;
-        map(self.engine.list_templates(kind))
+        to_json(&map(self.engine.list_templates(kind))?)
     }
 
     #[zbus(out_args("images"))]
@@ -215,7 +249,13 @@ impl LabObject {
     #[zbus(out_args("json"))]
     async fn get_json(&self, #[zbus(header)] hdr: Header<'_>) -> Result<String, LabError> {
         self.auth.check(&hdr, ACTION_VIEW).await?;
-        map(self.engine.get_json(&self.lab_id))
+        with_runtime_state(&map(self.engine.snapshot(&self.lab_id))?)
+    }
+
+    #[zbus(out_args("json"))]
+    async fn get_snapshot(&self, #[zbus(header)] hdr: Header<'_>) -> Result<String, LabError> {
+        self.auth.check(&hdr, ACTION_VIEW).await?;
+        to_json(&map(self.engine.snapshot(&self.lab_id))?)
     }
 
     #[zbus(out_args("node_id", "node"))]
@@ -225,6 +265,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(u32, OwnedObjectPath), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let spec: NodeSpec = self::spec("node spec", spec)?;
         let id = map(self.engine.add_node(&self.lab_id, spec).await)?;
         Ok((id, path(node_path(&self.lab_id, id))?))
     }
@@ -236,6 +277,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let patch: NodePatch = spec("node patch", patch)?;
         map(self.engine.update_node(&self.lab_id, node_id, patch).await)
     }
 
@@ -255,6 +297,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<u32, LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let spec: NetworkSpec = self::spec("network spec", spec)?;
         map(self.engine.add_network(&self.lab_id, spec).await)
     }
 
@@ -265,6 +308,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let patch: NetworkPatch = spec("network patch", patch)?;
         map(self
             .engine
             .update_network(&self.lab_id, network_id, patch)
@@ -287,6 +331,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<String, LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let spec: LinkSpec = self::spec("link spec", spec)?;
         map(self.engine.add_link(&self.lab_id, spec).await)
     }
 
@@ -309,12 +354,13 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
-        let m = map(specs::metrics(
+        let m = LinkMetricsSpec {
             delay_ms,
             jitter_ms,
             loss_pct,
             bandwidth_kbps,
-        ))?;
+        };
+        let m = map(m.validate().map_err(EngineError::from))?;
         map(self.engine.set_link_metrics(&self.lab_id, link_id, m).await)
     }
 
@@ -324,6 +370,7 @@ impl LabObject {
         #[zbus(header)] hdr: Header<'_>,
     ) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
+        let layout: LayoutSpec = spec("layout", layout)?;
         map(self.engine.update_layout(&self.lab_id, layout).await)
     }
 
@@ -390,28 +437,36 @@ impl NodeObject {
     #[zbus(property)]
     fn state(&self) -> String {
         self.view()
-            .map_or("stopped", |v| v.state.as_str())
+            .map_or("stopped", |v| v.runtime.state.as_str())
             .to_string()
     }
 
     #[zbus(property)]
     fn unit(&self) -> String {
-        self.view().map(|v| v.unit).unwrap_or_default()
+        self.view().map(|v| v.runtime.unit).unwrap_or_default()
     }
 
     #[zbus(property)]
     fn main_pid(&self) -> u32 {
-        self.view().map_or(0, |v| v.pid)
+        self.view().map_or(0, |v| v.runtime.pid)
     }
 
     #[zbus(property)]
     fn console(&self) -> String {
-        self.view().map(|v| v.console).unwrap_or_default()
+        self.view().map(|v| v.runtime.console).unwrap_or_default()
     }
 
     #[zbus(property)]
     fn interfaces(&self) -> Vec<NodeInterface> {
-        self.view().map(|v| v.interfaces).unwrap_or_default()
+        self.view()
+            .map(|v| {
+                v.runtime
+                    .interfaces
+                    .iter()
+                    .map(NodeInterface::from)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     async fn start(&self, #[zbus(header)] hdr: Header<'_>) -> Result<(), LabError> {

@@ -1,9 +1,8 @@
 //! Labs and folders: create, import, export, delete, rename.
 
+use nova_api::{LabEvent, LabSnapshot};
 use nova_lab_model::{FolderPath, Lab, LabName, LabPath};
-use serde_json::json;
 
-use super::specs::MAX_JSON_BYTES;
 use super::{LabEngine, LabHandle};
 use crate::error::{EngineError, Result};
 use crate::naming::LabKey;
@@ -12,21 +11,10 @@ fn lab_path(folder: &str, name: &str) -> Result<LabPath> {
     Ok(LabPath::new(FolderPath::new(folder)?, LabName::new(name)?))
 }
 
-/// Lab ids end up in object paths, unit names and logs: 1..=128 of `[A-Za-z0-9._-]`, not
-/// starting with `.` or `-`.
 fn check_lab_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && !id.starts_with(['.', '-'])
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(EngineError::invalid(format!(
-            "lab id {id:?}: 1..=128 of A-Z a-z 0-9 . _ -, not starting with . or -"
-        )))
+    match nova_lab_model::lab_id_problem(id) {
+        Some(why) => Err(EngineError::invalid(why)),
+        None => Ok(()),
     }
 }
 
@@ -57,15 +45,10 @@ impl LabEngine {
         self.add_lab(path, lab).await
     }
 
-    /// Imports a lab JSON document (v2, or v1 upgraded); returns its id.
-    pub async fn import_lab(&self, folder: &str, name: &str, json: &str) -> Result<String> {
-        if json.len() > MAX_JSON_BYTES {
-            return Err(EngineError::invalid(format!(
-                "lab JSON larger than {MAX_JSON_BYTES} bytes"
-            )));
-        }
+    /// Imports a lab document (parsed by the caller with [`nova_api::parse_lab`]); returns its
+    /// id.
+    pub async fn import_lab(&self, folder: &str, name: &str, mut lab: Lab) -> Result<String> {
         let path = lab_path(folder, name)?;
-        let (mut lab, _report) = Lab::from_json_upgrading(json)?;
         if lab.id.is_empty() {
             lab.id = new_lab_id();
         }
@@ -89,7 +72,7 @@ impl LabEngine {
             .expect("labs lock")
             .insert(id.clone(), h.clone());
         tracing::info!(LAB_ID = %id, "lab created");
-        self.emit(&h, "lab_created", json!({ "lab": h.info_json() }));
+        self.emit(&h, LabEvent::LabCreated { lab: h.info() });
         Ok(id)
     }
 
@@ -108,24 +91,28 @@ impl LabEngine {
         Ok(())
     }
 
-    /// The lab JSON as stored.
-    pub fn export_lab(&self, id: &str) -> Result<String> {
-        Ok(self.handle(id)?.lab().to_json())
+    /// The lab as stored.
+    pub fn export_lab(&self, id: &str) -> Result<std::sync::Arc<Lab>> {
+        Ok(self.handle(id)?.lab())
     }
 
-    /// The lab JSON with each node's runtime view under `runtime_state`.
-    pub fn get_json(&self, id: &str) -> Result<String> {
+    /// The lab with every node's runtime view and the `seq` of the last event before it.
+    pub fn snapshot(&self, id: &str) -> Result<LabSnapshot> {
         let h = self.handle(id)?;
-        let mut v: serde_json::Value = serde_json::from_str(&h.lab().to_json())
-            .map_err(|e| EngineError::failed(format!("lab JSON: {e}")))?;
-        if let Some(nodes) = v.get_mut("nodes").and_then(|n| n.as_object_mut()) {
-            for (key, node) in nodes.iter_mut() {
-                let Ok(node_id) = key.parse() else { continue };
-                let view = self.node_view(id, node_id)?;
-                node["runtime_state"] = view.to_json();
-            }
+        // seq first: an event published after this point may already be in the copy below,
+        // and events apply idempotently (see LabSnapshot).
+        let seq = h.current_seq();
+        let lab = h.lab();
+        let mut runtime = std::collections::BTreeMap::new();
+        for node in lab.nodes.values() {
+            runtime.insert(node.id, self.node_view(id, node.id)?.runtime);
         }
-        Ok(v.to_string())
+        Ok(LabSnapshot {
+            lab_ref: h.info(),
+            lab: (*lab).clone(),
+            runtime,
+            seq,
+        })
     }
 
     /// Stops the lab's nodes and removes its networks, then deletes the lab file.
@@ -144,7 +131,12 @@ impl LabEngine {
         self.files.delete(&path)?;
         self.labs.write().expect("labs lock").remove(id);
         tracing::info!(LAB_ID = %id, "lab deleted");
-        self.emit(&h, "lab_deleted", json!({ "lab_id": id }));
+        self.emit(
+            &h,
+            LabEvent::LabDeleted {
+                lab_id: id.to_string(),
+            },
+        );
         Ok(())
     }
 
@@ -165,7 +157,7 @@ impl LabEngine {
         self.files.rename(&path, &new_path)?;
         *path = new_path.clone();
         h.set_snapshot(new_path, (*h.lab()).clone());
-        self.emit(&h, "lab_renamed", json!({ "lab": h.info_json() }));
+        self.emit(&h, LabEvent::LabRenamed { lab: h.info() });
         Ok(())
     }
 
@@ -210,7 +202,7 @@ impl LabEngine {
                 }
                 *path = LabPath::new(folder, path.name.clone());
                 h.set_snapshot(path.clone(), (*h.lab()).clone());
-                self.emit(&h, "lab_renamed", json!({ "lab": h.info_json() }));
+                self.emit(&h, LabEvent::LabRenamed { lab: h.info() });
             }
         }
         Ok(())
@@ -223,12 +215,5 @@ impl LabEngine {
             return Err(EngineError::invalid("the top folder cannot be deleted"));
         }
         self.files.delete_folder(&f)
-    }
-}
-
-impl LabHandle {
-    pub(crate) fn info_json(&self) -> serde_json::Value {
-        let i = self.info();
-        json!({ "id": i.id, "name": i.name, "folder": i.folder })
     }
 }

@@ -13,7 +13,6 @@
 mod labs;
 mod reconcile;
 mod runtime;
-pub mod specs;
 mod topology;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -21,17 +20,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nova_api::{LabEvent, LabRef};
 use nova_lab_model::{Lab, LabPath, NetworkId, NodeId, TemplateSet};
-use serde_json::Value;
 
 use crate::error::{EngineError, Result};
-use crate::events::{Event, EventSink, payload};
+use crate::events::{Event, EventSink};
 use crate::files::LabFiles;
 use crate::host::Host;
 use crate::naming::LabKey;
 
+pub use nova_api::NodeState;
 pub use reconcile::ReconcileReport;
-pub use runtime::{NodeState, NodeView};
+pub use runtime::NodeView;
 
 /// Configuration the engine needs.
 #[derive(Debug, Clone)]
@@ -43,15 +43,7 @@ pub struct EngineConfig {
 }
 
 /// Summary of one lab.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabInfo {
-    /// Lab id.
-    pub id: String,
-    /// Lab name (file stem).
-    pub name: String,
-    /// Folder ("" = top).
-    pub folder: String,
-}
+pub type LabInfo = LabRef;
 
 /// One node's runtime.
 #[derive(Debug, Clone, Default)]
@@ -146,6 +138,11 @@ impl LabHandle {
 
     fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The last sequence number handed out.
+    pub(crate) fn current_seq(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
     }
 
     pub fn info(&self) -> LabInfo {
@@ -262,9 +259,9 @@ impl LabEngine {
             .collect())
     }
 
-    /// Templates of a kind ("" = all) as JSON.
-    pub fn list_templates(&self, kind: &str) -> Result<String> {
-        crate::templates::list_json(&self.templates, kind)
+    /// Templates of a kind ("" = all).
+    pub fn list_templates(&self, kind: &str) -> Result<Vec<nova_api::TemplateInfo>> {
+        crate::templates::list(&self.templates, kind)
     }
 
     /// Image names for a template: entries of `<images>/<kind>/` matching the template.
@@ -291,12 +288,11 @@ impl LabEngine {
     }
 
     /// Sends one event of a lab.
-    pub(crate) fn emit(&self, h: &LabHandle, kind: &'static str, body: Value) {
+    pub(crate) fn emit(&self, h: &LabHandle, event: LabEvent) {
         let ev = Event {
             lab_id: h.id.clone(),
             seq: h.next_seq(),
-            kind,
-            payload: payload(body),
+            event,
         };
         self.events.send(ev);
     }

@@ -2,91 +2,22 @@
 
 use std::collections::BTreeMap;
 
-use nova_dbus::lab::NodeInterface;
+use nova_api::{InterfaceStatus, LabEvent, NodeRuntime, NodeState};
 use nova_lab_model::{Lab, Link, LinkMetrics, NetworkId, NetworkType, Node, NodeId, NodeKind};
-use serde_json::{Value, json};
 
 use super::{LabEngine, LabHandle, NodeRt};
 use crate::error::{EngineError, Result};
 use crate::host::{HostError, LaunchRequest, Netem, Plug, ScopeProps};
 
-/// A node's runtime state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NodeState {
-    /// Not running.
-    #[default]
-    Stopped,
-    /// Being started.
-    Starting,
-    /// Running, fully wired.
-    Running,
-    /// Being stopped.
-    Stopping,
-    /// Running, but some wiring is missing.
-    Degraded,
-    /// The last start failed.
-    Failed,
-}
-
-impl NodeState {
-    /// The name on the bus and in events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeState::Stopped => "stopped",
-            NodeState::Starting => "starting",
-            NodeState::Running => "running",
-            NodeState::Stopping => "stopping",
-            NodeState::Degraded => "degraded",
-            NodeState::Failed => "failed",
-        }
-    }
-
-    /// Running in any form (a unit exists).
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            NodeState::Starting | NodeState::Running | NodeState::Stopping | NodeState::Degraded
-        )
-    }
-}
-
-/// What the Node object shows.
+/// What the Node object shows: the node's name and kind beside its runtime.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeView {
-    /// Node id.
-    pub id: NodeId,
     /// Display name.
     pub name: String,
     /// Kind.
     pub kind: String,
-    /// State.
-    pub state: NodeState,
-    /// Unit while running.
-    pub unit: String,
-    /// PID while running.
-    pub pid: u32,
-    /// Console endpoint.
-    pub console: String,
-    /// Interfaces.
-    pub interfaces: Vec<NodeInterface>,
-    /// Why degraded.
-    pub problems: Vec<String>,
-}
-
-impl NodeView {
-    /// As JSON (events, GetJson).
-    pub fn to_json(&self) -> Value {
-        let ifs: Vec<Value> = self
-            .interfaces
-            .iter()
-            .map(|i| {
-                json!({"index": i.index, "name": i.name, "planned_mac": i.planned_mac, "live_mac": i.live_mac,
-                       "network_id": i.network_id, "host_ifname": i.host_ifname})
-            })
-            .collect();
-        json!({"node_id": self.id, "state": self.state.as_str(), "unit": self.unit, "pid": self.pid,
-               "console": self.console, "interfaces": ifs, "problems": self.problems})
-    }
+    /// The runtime view (the `node_state` event).
+    pub runtime: NodeRuntime,
 }
 
 /// Name of interface `index` inside a linux node.
@@ -138,7 +69,7 @@ impl LabEngine {
                 let planned_mac = stored
                     .and_then(|s| s.planned_mac.clone())
                     .unwrap_or_default();
-                NodeInterface {
+                InterfaceStatus {
                     index: i,
                     name: stored
                         .map(|s| s.name.clone())
@@ -157,15 +88,17 @@ impl LabEngine {
             String::new()
         };
         Ok(NodeView {
-            id: node_id,
             name: node.name.clone(),
             kind: node.kind.to_string(),
-            state: rt.state,
-            unit: rt.unit.clone(),
-            pid: rt.pid,
-            console,
-            interfaces,
-            problems: rt.problems,
+            runtime: NodeRuntime {
+                node_id,
+                state: rt.state,
+                unit: rt.unit.clone(),
+                pid: rt.pid,
+                console,
+                interfaces,
+                problems: rt.problems,
+            },
         })
     }
 
@@ -176,7 +109,7 @@ impl LabEngine {
 
     pub(crate) fn emit_node_state(&self, h: &LabHandle, node: NodeId) {
         if let Ok(v) = self.node_view(&h.id, node) {
-            self.emit(h, "node_state", v.to_json());
+            self.emit(h, LabEvent::NodeState(v.runtime));
         }
     }
 
@@ -476,7 +409,7 @@ impl LabEngine {
             .node(node_id)
             .ok_or_else(|| EngineError::not_found(format!("no node {node_id}")))?;
         self.host.wipe(&lab, node).await.map_err(map_host)?;
-        self.emit(&h, "node_wiped", json!({ "node_id": node_id }));
+        self.emit(&h, LabEvent::NodeWiped { node_id });
         Ok(())
     }
 
@@ -632,8 +565,10 @@ impl LabEngine {
         }
         self.emit(
             h,
-            "node_warning",
-            json!({ "node_id": node, "message": why }),
+            LabEvent::NodeWarning {
+                node_id: node,
+                message: why,
+            },
         );
     }
 

@@ -1,11 +1,10 @@
 //! Nodes, networks, links and layout: edits of the lab file, then hot wiring of running nodes.
 
+use nova_api::{LabEvent, LayoutSpec, LinkSpec, NetworkPatch, NetworkSpec, NodePatch, NodeSpec};
 use nova_lab_model::{
     Endpoint, LinkMetrics, LooseBool, Network, NetworkId, NetworkType, Node, NodeId, NodeKind,
 };
-use serde_json::json;
 
-use super::specs::{self, LayoutSpec, LinkSpec, NetworkPatch, NetworkSpec, NodePatch, NodeSpec};
 use super::{LabEngine, NodeState};
 use crate::error::{EngineError, Result};
 use crate::linux::linux_spec_check;
@@ -14,8 +13,7 @@ use nova_lab_model::TemplateSet;
 
 impl LabEngine {
     /// Adds a node; returns its id.
-    pub async fn add_node(&self, lab_id: &str, spec_json: &str) -> Result<NodeId> {
-        let spec: NodeSpec = specs::parse("node spec", spec_json)?;
+    pub async fn add_node(&self, lab_id: &str, spec: NodeSpec) -> Result<NodeId> {
         let h = self.handle(lab_id)?;
         let node = self
             .edit(&h, |lab| {
@@ -26,13 +24,12 @@ impl LabEngine {
             })
             .await?;
         tracing::info!(LAB_ID = %lab_id, NODE_ID = node.id, "node added");
-        self.emit(&h, "node_created", json!({ "node": node }));
+        self.emit(&h, LabEvent::NodeCreated { node: node.clone() });
         Ok(node.id)
     }
 
     /// Updates a node; fields that change what runs only while it is stopped.
-    pub async fn update_node(&self, lab_id: &str, node_id: NodeId, patch_json: &str) -> Result<()> {
-        let patch: NodePatch = specs::parse("node patch", patch_json)?;
+    pub async fn update_node(&self, lab_id: &str, node_id: NodeId, patch: NodePatch) -> Result<()> {
         let h = self.handle(lab_id)?;
         let lock = h.node_lock(node_id);
         let _life = lock.read().await;
@@ -62,7 +59,7 @@ impl LabEngine {
                 Ok(node.clone())
             })
             .await?;
-        self.emit(&h, "node_updated", json!({ "node": node }));
+        self.emit(&h, LabEvent::NodeUpdated { node });
         Ok(())
     }
 
@@ -82,8 +79,7 @@ impl LabEngine {
     }
 
     /// Adds a network; returns its id.
-    pub async fn add_network(&self, lab_id: &str, spec_json: &str) -> Result<NetworkId> {
-        let spec: NetworkSpec = specs::parse("network spec", spec_json)?;
+    pub async fn add_network(&self, lab_id: &str, spec: NetworkSpec) -> Result<NetworkId> {
         check_name("network name", &spec.name)?;
         let h = self.handle(lab_id)?;
         let net = self
@@ -112,8 +108,9 @@ impl LabEngine {
                 Ok(net)
             })
             .await?;
-        self.emit(&h, "network_created", json!({ "network": net }));
-        Ok(net.id)
+        let id = net.id;
+        self.emit(&h, LabEvent::NetworkCreated { network: net });
+        Ok(id)
     }
 
     /// Updates a network's name or presentation.
@@ -121,9 +118,8 @@ impl LabEngine {
         &self,
         lab_id: &str,
         net_id: NetworkId,
-        patch_json: &str,
+        patch: NetworkPatch,
     ) -> Result<()> {
-        let patch: NetworkPatch = specs::parse("network patch", patch_json)?;
         let h = self.handle(lab_id)?;
         let net = self
             .edit(&h, |lab| {
@@ -161,7 +157,7 @@ impl LabEngine {
                 Ok(net.clone())
             })
             .await?;
-        self.emit(&h, "network_updated", json!({ "network": net }));
+        self.emit(&h, LabEvent::NetworkUpdated { network: net });
         Ok(())
     }
 
@@ -176,29 +172,25 @@ impl LabEngine {
     }
 
     /// Adds a link; node↔node links get an implicit network. Running ends are wired at once.
-    pub async fn add_link(&self, lab_id: &str, spec_json: &str) -> Result<String> {
-        let spec: LinkSpec = specs::parse("link spec", spec_json)?;
+    pub async fn add_link(&self, lab_id: &str, spec: LinkSpec) -> Result<String> {
         let h = self.handle(lab_id)?;
         let (Some((a, ai)), to) = (spec.from.as_node(), &spec.to) else {
             return Err(EngineError::invalid(
                 "link spec: \"from\" must be a node interface",
             ));
         };
-        if let Some(m) = &spec.metrics {
-            specs::metrics(
-                m.delay_ms,
-                m.jitter_ms,
-                m.loss_pct,
-                m.bandwidth_kbps.min(u64::from(u32::MAX)) as u32,
-            )?;
-        }
+        let metrics = spec
+            .metrics
+            .map(|m| m.validate())
+            .transpose()
+            .map_err(EngineError::invalid)?;
         let (connected, links) = self
             .edit(&h, |lab| {
                 let c = match to {
                     Endpoint::Node(b) => lab.connect_nodes(a, ai, b.node_id, b.interface_index)?,
                     Endpoint::Network(n) => lab.connect_node_to_network(a, ai, n.network_id)?,
                 };
-                if let Some(m) = &spec.metrics {
+                if let Some(m) = &metrics {
                     for l in lab.links.iter_mut().filter(|l| c.links.contains(&l.id)) {
                         l.metrics = Some(m.clone());
                     }
@@ -213,10 +205,10 @@ impl LabEngine {
             })
             .await?;
         if let Some(net) = connected.network.and_then(|n| h.lab().network(n).cloned()) {
-            self.emit(&h, "network_created", json!({ "network": net }));
+            self.emit(&h, LabEvent::NetworkCreated { network: net });
         }
         for l in &links {
-            self.emit(&h, "link_created", json!({ "link": l }));
+            self.emit(&h, LabEvent::LinkCreated { link: l.clone() });
         }
         for l in &links {
             if let Some((node, index)) = l.from.as_node().or(l.to.as_node()) {
@@ -264,13 +256,12 @@ impl LabEngine {
                 Ok(l.clone())
             })
             .await?;
-        self.emit(&h, "link_updated", json!({ "link": link }));
+        self.emit(&h, LabEvent::LinkUpdated { link });
         Ok(())
     }
 
     /// Moves nodes and networks and sets the viewport.
-    pub async fn update_layout(&self, lab_id: &str, layout_json: &str) -> Result<()> {
-        let layout: LayoutSpec = specs::parse("layout", layout_json)?;
+    pub async fn update_layout(&self, lab_id: &str, layout: LayoutSpec) -> Result<()> {
         let h = self.handle(lab_id)?;
         self.edit(&h, |lab| {
             for (id, p) in &layout.nodes {
@@ -296,25 +287,34 @@ impl LabEngine {
             Ok(())
         })
         .await?;
-        let node_ids: Vec<_> = layout.nodes.keys().collect();
-        let network_ids: Vec<_> = layout.networks.keys().collect();
         self.emit(
             &h,
-            "layout_updated",
-            json!({ "node_ids": node_ids, "network_ids": network_ids }),
+            LabEvent::LayoutUpdated {
+                node_ids: layout.nodes.keys().copied().collect(),
+                network_ids: layout.networks.keys().copied().collect(),
+                nodes: layout.nodes,
+                networks: layout.networks,
+                viewport: layout.viewport,
+            },
         );
         Ok(())
     }
 
     fn emit_removed(&self, h: &super::LabHandle, removed: &nova_lab_model::Removed) {
         for l in &removed.links {
-            self.emit(h, "link_deleted", json!({ "link_id": l.id, "link": l }));
+            self.emit(
+                h,
+                LabEvent::LinkDeleted {
+                    link_id: l.id.clone(),
+                    link: l.clone(),
+                },
+            );
         }
-        for n in &removed.networks {
-            self.emit(h, "network_deleted", json!({ "network_id": n }));
+        for &network_id in &removed.networks {
+            self.emit(h, LabEvent::NetworkDeleted { network_id });
         }
-        for n in &removed.nodes {
-            self.emit(h, "node_deleted", json!({ "node_id": n }));
+        for &node_id in &removed.nodes {
+            self.emit(h, LabEvent::NodeDeleted { node_id });
         }
     }
 
@@ -416,7 +416,7 @@ fn apply_node_patch(node: &mut Node, p: NodePatch, set: &TemplateSet) -> Result<
         node.interfaces = nova_lab_model::interfaces_for(node, tpl);
     }
     if let Some(c) = p.cpulimit {
-        node.cpulimit = Some(json!(u8::from(c)));
+        node.cpulimit = Some(serde_json::Value::from(u8::from(c)));
     }
     if let Some(c) = p.console {
         node.console = c;
