@@ -1,0 +1,104 @@
+// Applies one live event (docs/events.md) to the local copy of a lab and its runtime view.
+// Objects in payloads have the exact shape of the lab JSON, so they replace what we hold.
+
+import type { LabDocument, LabEvent, NodeRuntime } from '../api/types';
+import { isNetworkEnd, isNodeEnd } from './interfaces';
+
+export interface LabCopy {
+  lab: LabDocument;
+  runtime: Record<string, NodeRuntime>;
+  /** The lab's name and folder (file stem and folder; not in the document). */
+  name?: string;
+  folder?: string;
+  /** Warnings per node from `node_warning`, newest last. */
+  warnings?: Record<string, string[]>;
+}
+
+/**
+ * What the caller must do after an event: nothing more, re-read the lab (positions are not in
+ * `layout_updated`), or leave (the lab was deleted).
+ */
+export type ApplyResult = 'applied' | 'ignored' | 'reload' | 'deleted';
+
+export function applyEvent(copy: LabCopy, ev: LabEvent): ApplyResult {
+  const { lab } = copy;
+  if (ev.lab_id !== undefined && ev.lab_id !== lab.id) return 'ignored';
+  switch (ev.type) {
+    case 'lab_created':
+      return 'ignored';
+    case 'lab_renamed':
+      copy.name = ev.lab.name;
+      copy.folder = ev.lab.folder;
+      return 'applied';
+    case 'lab_deleted':
+      return 'deleted';
+    case 'node_created':
+    case 'node_updated':
+      lab.nodes[String(ev.node.id)] = ev.node;
+      return 'applied';
+    case 'node_deleted': {
+      const id = ev.node_id;
+      delete lab.nodes[String(id)];
+      delete copy.runtime[String(id)];
+      if (copy.warnings) delete copy.warnings[String(id)];
+      // The server sends link_deleted first; drop leftovers in case an event was coalesced.
+      lab.links = lab.links.filter(
+        (l) =>
+          !(isNodeEnd(l.from) && l.from.node_id === id) &&
+          !(isNodeEnd(l.to) && l.to.node_id === id),
+      );
+      return 'applied';
+    }
+    case 'node_state': {
+      const { state, unit, pid, console, interfaces, problems } = ev;
+      copy.runtime[String(ev.node_id)] = {
+        state,
+        unit,
+        pid,
+        console,
+        interfaces: interfaces ?? [],
+        problems: problems ?? [],
+      };
+      if (state === 'starting' && copy.warnings) delete copy.warnings[String(ev.node_id)];
+      return 'applied';
+    }
+    case 'node_warning': {
+      copy.warnings ??= {};
+      const list = (copy.warnings[String(ev.node_id)] ??= []);
+      list.push(ev.message);
+      if (list.length > 20) list.splice(0, list.length - 20);
+      return 'applied';
+    }
+    case 'node_wiped':
+      return 'applied';
+    case 'network_created':
+    case 'network_updated':
+      lab.networks[String(ev.network.id)] = ev.network;
+      return 'applied';
+    case 'network_deleted': {
+      const id = ev.network_id;
+      delete lab.networks[String(id)];
+      lab.links = lab.links.filter(
+        (l) =>
+          !(isNetworkEnd(l.from) && l.from.network_id === id) &&
+          !(isNetworkEnd(l.to) && l.to.network_id === id),
+      );
+      return 'applied';
+    }
+    case 'link_created':
+    case 'link_updated': {
+      const i = lab.links.findIndex((l) => l.id === ev.link.id);
+      if (i >= 0) lab.links[i] = ev.link;
+      else lab.links.push(ev.link);
+      return 'applied';
+    }
+    case 'link_deleted':
+      lab.links = lab.links.filter((l) => l.id !== ev.link_id);
+      return 'applied';
+    case 'layout_updated':
+      return 'reload';
+    default:
+      // A type this version does not know (new within schema 1): re-read to stay correct.
+      return 'reload';
+  }
+}

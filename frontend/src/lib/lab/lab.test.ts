@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvent, type LabCopy } from './apply';
+import { buildCanvas, parseKey } from './graph';
+import { interfaceChoices, interfaceName, uniqueName } from './interfaces';
+import { nodeIcon, networkIcon } from './icons';
+import { testLab, testNode } from './fixtures';
+import type { LabEvent } from '../api/types';
+
+const copy = (): LabCopy => ({ lab: testLab(), runtime: {} });
+const e = (x: Record<string, unknown>) => ({ lab_id: 'L1', seq: 1, ...x }) as unknown as LabEvent;
+
+describe('interfaces', () => {
+  it('names interfaces from runtime, then the lab, then the kind default', () => {
+    const lab = testLab();
+    const r1 = lab.nodes['1']!;
+    const r2 = lab.nodes['2']!;
+    expect(interfaceName(r1, 0)).toBe('lan0');
+    expect(interfaceName(r1, 1)).toBe('eth1');
+    expect(interfaceName(r2, 0)).toBe('Gi1');
+    const rt = {
+      state: 'running' as const,
+      unit: '',
+      pid: 1,
+      console: '',
+      problems: [],
+      interfaces: [
+        { index: 1, name: 'ens4', planned_mac: '', live_mac: '', network_id: 2, host_ifname: '' },
+      ],
+    };
+    expect(interfaceName(r1, 1, rt)).toBe('ens4');
+  });
+  it('marks used interfaces', () => {
+    const lab = testLab();
+    const choices = interfaceChoices(lab, lab.nodes['1']!);
+    expect(choices.map((c) => c.free)).toEqual([false, false, true, true]);
+  });
+  it('makes unique names', () => {
+    expect(uniqueName('frr', ['frr1', 'FRR2'])).toBe('frr3');
+    expect(uniqueName('r7', [])).toBe('r1');
+  });
+});
+
+describe('buildCanvas', () => {
+  it('draws nodes, visible networks, and one cable per implicit network', () => {
+    const lab = testLab();
+    const { nodes, edges } = buildCanvas(lab, {
+      '1': { state: 'running', unit: '', pid: 1, console: '', interfaces: [], problems: [] },
+    });
+    expect(nodes.map((n) => n.id).sort()).toEqual(['net-1', 'node-1', 'node-2', 'node-3']);
+    const cable = edges.find((x) => x.id === 'cable-2');
+    expect(cable).toMatchObject({ source: 'node-1', target: 'node-2' });
+    expect(cable?.data).toMatchObject({
+      linkIds: ['lnk_003', 'lnk_004'],
+      sourceLabel: 'eth1',
+      targetLabel: 'Gi3',
+      up: false,
+    });
+    const lan = edges.find((x) => x.id === 'link-lnk_001');
+    expect(lan).toMatchObject({ source: 'node-1', target: 'net-1' });
+    expect(lan?.data).toMatchObject({ sourceLabel: 'lan0', targetLabel: '', up: true });
+    expect(edges).toHaveLength(3);
+    const net = nodes.find((n) => n.id === 'net-1');
+    expect(net?.data).toMatchObject({ members: 2 });
+  });
+  it('does not draw half a cable', () => {
+    const lab = testLab();
+    lab.links = lab.links.filter((l) => l.id !== 'lnk_004');
+    const { edges } = buildCanvas(lab, {});
+    expect(edges.map((x) => x.id).sort()).toEqual(['link-lnk_001', 'link-lnk_002']);
+  });
+  it('parses element keys', () => {
+    expect(parseKey('node-12')).toEqual({ kind: 'node', id: 12 });
+    expect(parseKey('net-3')).toEqual({ kind: 'network', id: 3 });
+    expect(parseKey('cable-3')).toBeNull();
+  });
+});
+
+describe('applyEvent', () => {
+  it('adds, updates and deletes nodes with their runtime and links', () => {
+    const c = copy();
+    expect(applyEvent(c, e({ type: 'node_created', node: testNode(4, 'r4') }))).toBe('applied');
+    expect(c.lab.nodes['4']?.name).toBe('r4');
+    applyEvent(c, e({ type: 'node_updated', node: testNode(4, 'r4b') }));
+    expect(c.lab.nodes['4']?.name).toBe('r4b');
+    applyEvent(
+      c,
+      e({
+        type: 'node_state',
+        node_id: 1,
+        state: 'running',
+        unit: 'u',
+        pid: 9,
+        console: 'c',
+        interfaces: [],
+        problems: [],
+        v: 1,
+      }),
+    );
+    expect(c.runtime['1']?.state).toBe('running');
+    applyEvent(c, e({ type: 'node_deleted', node_id: 1 }));
+    expect(c.lab.nodes['1']).toBeUndefined();
+    expect(c.runtime['1']).toBeUndefined();
+    expect(c.lab.links.map((l) => l.id)).toEqual(['lnk_002', 'lnk_004']);
+  });
+  it('handles networks and links', () => {
+    const c = copy();
+    applyEvent(
+      c,
+      e({
+        type: 'network_created',
+        network: { id: 3, name: 'wan', type: 'nat_cloud', left: 1, top: 2 },
+      }),
+    );
+    expect(c.lab.networks['3']?.name).toBe('wan');
+    applyEvent(
+      c,
+      e({
+        type: 'link_created',
+        link: { id: 'lnk_005', from: { node_id: 2, interface_index: 0 }, to: { network_id: 3 } },
+      }),
+    );
+    expect(c.lab.links).toHaveLength(5);
+    applyEvent(
+      c,
+      e({
+        type: 'link_updated',
+        link: {
+          id: 'lnk_005',
+          from: { node_id: 2, interface_index: 0 },
+          to: { network_id: 3 },
+          metrics: { delay_ms: 0, jitter_ms: 0, loss_pct: 5, bandwidth_kbps: 0 },
+        },
+      }),
+    );
+    expect(c.lab.links).toHaveLength(5);
+    expect(c.lab.links.at(-1)?.metrics?.loss_pct).toBe(5);
+    applyEvent(c, e({ type: 'network_deleted', network_id: 3 }));
+    expect(c.lab.networks['3']).toBeUndefined();
+    expect(c.lab.links).toHaveLength(4);
+    applyEvent(c, e({ type: 'link_deleted', link_id: 'lnk_001' }));
+    expect(c.lab.links.map((l) => l.id)).toEqual(['lnk_002', 'lnk_003', 'lnk_004']);
+  });
+  it('keeps warnings, reports renames, reloads for layout and unknown types, leaves on delete', () => {
+    const c = copy();
+    applyEvent(c, e({ type: 'node_warning', node_id: 2, message: 'eth0: no bridge' }));
+    expect(c.warnings?.['2']).toEqual(['eth0: no bridge']);
+    applyEvent(c, e({ type: 'lab_renamed', lab: { id: 'L1', name: 'n2', folder: 'f' } }));
+    expect([c.name, c.folder]).toEqual(['n2', 'f']);
+    expect(applyEvent(c, e({ type: 'layout_updated', node_ids: [1], network_ids: [] }))).toBe(
+      'reload',
+    );
+    expect(applyEvent(c, e({ type: 'something_new' }))).toBe('reload');
+    expect(applyEvent(c, e({ type: 'lab_deleted' }))).toBe('deleted');
+    expect(
+      applyEvent(c, { ...e({ type: 'node_deleted', node_id: 2 }), lab_id: 'other' } as LabEvent),
+    ).toBe('ignored');
+  });
+});
+
+describe('icons', () => {
+  it('picks icons from icon file, template, then kind', () => {
+    expect(nodeIcon({ icon: 'Switch.png', template: 'frr', type: 'linux' })).toBe('switch');
+    expect(nodeIcon({ icon: '', template: 'fortigate', type: 'qemu' })).toBe('firewall');
+    expect(nodeIcon({ icon: '', template: 'x', type: 'docker' })).toBe('container');
+    expect(networkIcon({ type: 'nat_cloud' })).toBe('cloud');
+    expect(networkIcon({ type: 'linux_bridge' })).toBe('bridge');
+  });
+});

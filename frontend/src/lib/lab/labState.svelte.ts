@@ -1,0 +1,181 @@
+// One open lab: its document and runtime, kept current by the event stream, plus the edits
+// the canvas makes that are not events of their own (positions, viewport).
+
+import { api } from '../api';
+import { errorMessage } from '../api/client';
+import { LabEventsClient, wsUrl, type EventsStatus } from '../api/events';
+import type { LabDocument, LabEvent, LayoutUpdate, NodeRuntime, Viewport } from '../api/types';
+import { applyEvent, type LabCopy } from './apply';
+
+const LAYOUT_DEBOUNCE_MS = 400;
+const VIEWPORT_DEBOUNCE_MS = 1500;
+/** A layout_updated this soon after our own PUT, for ids we sent, is our own echo. */
+const OWN_ECHO_MS = 5000;
+
+export class LabState {
+  readonly labId: string;
+  lab = $state<LabDocument | null>(null);
+  runtime = $state<Record<string, NodeRuntime>>({});
+  warnings = $state<Record<string, string[]>>({});
+  /** File-stem name and folder, when known (lab list or lab_renamed). */
+  name = $state<string | undefined>(undefined);
+  folder = $state<string | undefined>(undefined);
+  status = $state<EventsStatus>('connecting');
+  loadError = $state<string | null>(null);
+  deleted = $state(false);
+
+  private events: LabEventsClient | null = null;
+  private closed = false;
+  private layout: LayoutUpdate = {};
+  private layoutTimer: ReturnType<typeof setTimeout> | null = null;
+  private ownLayout: { at: number; nodes: Set<number>; networks: Set<number> } | null = null;
+  private reconnects = 0;
+
+  constructor(labId: string) {
+    this.labId = labId;
+  }
+
+  /** Reads the lab and follows its events. */
+  async open(): Promise<void> {
+    let seq: number;
+    try {
+      seq = await this.read();
+    } catch (err) {
+      this.loadError = errorMessage(err);
+      return;
+    }
+    if (this.closed) return;
+    this.events = new LabEventsClient({
+      seq,
+      url: (since) => wsUrl(`${api.eventsPath(this.labId)}?since=${since}`),
+      onEvent: (ev) => this.apply(ev),
+      onResnapshot: () => void this.resnapshot(),
+      onStatus: (s, info) => {
+        this.status = s;
+        if (s === 'live') this.reconnects = 0;
+        // A stream that keeps failing may mean the session ended: the probe sends the user to
+        // the sign-in page on 401, and is harmless otherwise.
+        if (s === 'reconnecting' && info.delayMs !== undefined && ++this.reconnects % 3 === 2) {
+          api.session.probe().catch(() => undefined);
+        }
+      },
+    });
+    this.events.start();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.events?.stop();
+    this.events = null;
+    void this.flushLayout();
+  }
+
+  private async read(): Promise<number> {
+    const view = await api.labs.get(this.labId);
+    this.lab = view.lab;
+    this.runtime = view.runtime ?? {};
+    this.loadError = null;
+    return view.seq;
+  }
+
+  private async resnapshot(): Promise<void> {
+    for (let delay = 500; !this.closed; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        const seq = await this.read();
+        this.events?.resynced(seq);
+        return;
+      } catch (err) {
+        this.loadError = errorMessage(err);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private apply(ev: LabEvent) {
+    const lab = this.lab;
+    if (!lab) return;
+    const copy: LabCopy = {
+      lab,
+      runtime: this.runtime,
+      warnings: this.warnings,
+      name: this.name,
+      folder: this.folder,
+    };
+    const result = applyEvent(copy, ev);
+    this.name = copy.name;
+    this.folder = copy.folder;
+    if (result === 'deleted') {
+      this.deleted = true;
+      this.events?.stop();
+    } else if (result === 'reload') {
+      if (ev.type === 'layout_updated' && this.isOwnEcho(ev.node_ids, ev.network_ids)) return;
+      this.events?.resync();
+    }
+  }
+
+  private isOwnEcho(nodeIds: number[] = [], networkIds: number[] = []): boolean {
+    const own = this.ownLayout;
+    if (!own || Date.now() - own.at > OWN_ECHO_MS) return false;
+    return (
+      nodeIds.every((id) => own.nodes.has(id)) && networkIds.every((id) => own.networks.has(id))
+    );
+  }
+
+  node(id: number) {
+    return this.lab?.nodes[String(id)];
+  }
+
+  network(id: number) {
+    return this.lab?.networks[String(id)];
+  }
+
+  /** Moves nodes/networks here at once and on the server after a short pause. */
+  move(
+    nodes: Record<string, { left: number; top: number }>,
+    networks: Record<string, { left: number; top: number }>,
+  ) {
+    const lab = this.lab;
+    if (!lab) return;
+    for (const [id, p] of Object.entries(nodes)) {
+      const n = lab.nodes[id];
+      if (n) Object.assign(n, p);
+    }
+    for (const [id, p] of Object.entries(networks)) {
+      const n = lab.networks[id];
+      if (n) Object.assign(n, p);
+    }
+    this.layout.nodes = { ...this.layout.nodes, ...nodes };
+    this.layout.networks = { ...this.layout.networks, ...networks };
+    this.scheduleLayout(LAYOUT_DEBOUNCE_MS);
+  }
+
+  setViewport(vp: Viewport) {
+    this.layout.viewport = { x: Math.round(vp.x), y: Math.round(vp.y), zoom: vp.zoom };
+    this.scheduleLayout(VIEWPORT_DEBOUNCE_MS);
+  }
+
+  private scheduleLayout(ms: number) {
+    if (this.layoutTimer !== null) clearTimeout(this.layoutTimer);
+    this.layoutTimer = setTimeout(() => void this.flushLayout(), ms);
+  }
+
+  /** Sends the pending positions; returns an error message, or null. */
+  async flushLayout(): Promise<string | null> {
+    if (this.layoutTimer !== null) clearTimeout(this.layoutTimer);
+    this.layoutTimer = null;
+    const body = this.layout;
+    if (!body.nodes && !body.networks && !body.viewport) return null;
+    this.layout = {};
+    this.ownLayout = {
+      at: Date.now(),
+      nodes: new Set(Object.keys(body.nodes ?? {}).map(Number)),
+      networks: new Set(Object.keys(body.networks ?? {}).map(Number)),
+    };
+    try {
+      await api.labs.layout(this.labId, body);
+      return null;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+}
