@@ -6,15 +6,14 @@ import type {
   AuditPage,
   Folder,
   ImportUnlResult,
-  LabDocument,
   LabItem,
   LabLink,
   LabNetwork,
   LabNode,
   LabShare,
-  LabView,
-  LayoutUpdate,
-  LinkMetrics,
+  LabSnapshot,
+  LayoutSpec,
+  LinkMetricsSpec,
   LinkSpec,
   NetworkPatch,
   NetworkSpec,
@@ -26,7 +25,6 @@ import type {
   ShareLevel,
   SignInRequest,
   StartStopResult,
-  Template,
   User,
 } from './types';
 
@@ -79,14 +77,14 @@ export function createEndpoints(c: ApiClient) {
           body: xml,
           contentType: 'application/xml',
         }),
-      get: (id: string) => c.get<LabView>(lab(id)),
+      get: (id: string) => c.get<LabSnapshot>(lab(id)),
       update: (id: string, p: { name?: string; folder?: string }) => c.patch<LabItem>(lab(id), p),
       remove: (id: string) => c.del(lab(id)),
       /** A URL for a plain download link (the session cookie authorises it). */
       exportUrl: (id: string) => `${lab(id)}/export`,
       start: (id: string) => c.post<StartStopResult>(`${lab(id)}/start`),
       stop: (id: string) => c.post<StartStopResult>(`${lab(id)}/stop`),
-      layout: (id: string, l: LayoutUpdate) => c.put<undefined>(`${lab(id)}/layout`, l),
+      layout: (id: string, l: LayoutSpec) => c.put<undefined>(`${lab(id)}/layout`, l),
       shares: (id: string) => c.get<LabShare[]>(`${lab(id)}/shares`),
       share: (id: string, userId: number, level: ShareLevel) =>
         c.put<undefined>(`${lab(id)}/shares/${userId}`, { level }),
@@ -119,12 +117,13 @@ export function createEndpoints(c: ApiClient) {
       create: (labId: string, spec: LinkSpec) => c.post<unknown>(`${lab(labId)}/links`, spec),
       remove: (labId: string, linkId: string) =>
         c.del(`${lab(labId)}/links/${encodeURIComponent(linkId)}`),
-      setMetrics: (labId: string, linkId: string, m: LinkMetrics) =>
+      setMetrics: (labId: string, linkId: string, m: LinkMetricsSpec) =>
         c.put<unknown>(`${lab(labId)}/links/${encodeURIComponent(linkId)}/metrics`, m),
     },
     eventsPath: (labId: string) => `${lab(labId)}/events`,
     catalogue: {
-      templates: () => c.get<Template[]>('/api/templates'),
+      /** Catalogue entries (or TemplateInfo): read with `normalizeTemplate`. */
+      templates: () => c.get<unknown[]>('/api/templates'),
       images: (q: { kind?: string; template?: string }) =>
         c.get<unknown>(withQuery('/api/images', q)),
     },
@@ -145,6 +144,3 @@ export function createEndpoints(c: ApiClient) {
 }
 
 export type Endpoints = ReturnType<typeof createEndpoints>;
-
-/** Keeps the lab JSON document type reachable for import dialogs. */
-export type { LabDocument };

@@ -69,7 +69,22 @@ afterEach(() => vi.useRealTimers());
 describe('parseMessage', () => {
   it('reads hello, resnapshot and both event shapes', () => {
     expect(parseMessage('{"type":"hello","seq":5}')).toEqual({ kind: 'hello', seq: 5 });
-    expect(parseMessage('{"type":"resnapshot","reason":"x"}')).toEqual({ kind: 'resnapshot' });
+    expect(parseMessage('{"type":"resnapshot","reason":"x"}')).toEqual({
+      kind: 'resnapshot',
+      snapshot: null,
+    });
+    const snapshot = {
+      ref: { id: 'L', name: 'n', folder: '' },
+      lab: { id: 'L' },
+      runtime: {},
+      seq: 9,
+    };
+    expect(
+      parseMessage(JSON.stringify({ type: 'resnapshot', reason: 'behind', snapshot })),
+    ).toEqual({
+      kind: 'resnapshot',
+      snapshot,
+    });
     const nested = parseMessage(
       JSON.stringify({ lab_id: 'L', seq: 7, type: 'node_deleted', payload: { v: 1, node_id: 3 } }),
     );
@@ -154,11 +169,31 @@ describe('LabEventsClient', () => {
     const t = setup(100);
     t.client.start();
     t.last().receive({ type: 'hello', seq: 250 });
-    t.last().receive({ type: 'resnapshot' });
+    t.last().receive({ type: 'resnapshot', reason: 'too far behind' });
     expect(t.onResnapshot).toHaveBeenCalledTimes(1);
+    expect(t.onResnapshot).toHaveBeenCalledWith(null);
     t.client.resynced(250);
     t.last().receive(ev(251));
     expect(t.events.map((e) => e.seq)).toEqual([251]);
+  });
+
+  it('hands over the snapshot a resnapshot carries, even during a re-read', () => {
+    const t = setup(100);
+    t.client.start();
+    t.last().receive(ev(105)); // gap: the client starts a re-read
+    expect(t.onResnapshot).toHaveBeenLastCalledWith(null);
+    const snapshot = {
+      ref: { id: 'L', name: 'n', folder: '' },
+      lab: { id: 'L' },
+      runtime: {},
+      seq: 110,
+    };
+    t.last().receive({ type: 'resnapshot', reason: 'behind', snapshot });
+    expect(t.onResnapshot).toHaveBeenCalledTimes(2);
+    expect(t.onResnapshot).toHaveBeenLastCalledWith(snapshot);
+    t.client.resynced(110);
+    t.last().receive(ev(111));
+    expect(t.events.map((e) => e.seq)).toEqual([111]);
   });
 
   it('re-reads when hello announces events that are never replayed', () => {

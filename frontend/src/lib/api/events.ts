@@ -7,7 +7,7 @@
 // which seq its new snapshot has. A dropped connection is reopened with backoff, passing the
 // last seq seen so the server can replay what was missed.
 
-import type { LabEvent } from './types';
+import type { LabEvent, LabSnapshot } from './types';
 
 /** The part of the browser WebSocket this client uses (a fake one in unit tests). */
 export interface WebSocketLike {
@@ -38,8 +38,11 @@ export interface LabEventsOptions {
   /** Seq of the snapshot the caller holds. */
   seq: number;
   onEvent: (event: LabEvent) => void;
-  /** Re-read the lab, then call `resynced(newSeq)`. Not called again until then. */
-  onResnapshot: () => void;
+  /**
+   * The caller's copy is stale. With a snapshot (the server sent one), take it; without, re-read
+   * the lab. Then call `resynced(seq of the new copy)`. Not called again until then.
+   */
+  onResnapshot: (snapshot: LabSnapshot | null) => void;
   onStatus?: (status: EventsStatus, info: StatusInfo) => void;
   createSocket?: WebSocketFactory;
   backoff?: { initialMs?: number; maxMs?: number; factor?: number };
@@ -50,7 +53,7 @@ export interface LabEventsOptions {
 
 type Incoming =
   | { kind: 'hello'; seq: number }
-  | { kind: 'resnapshot' }
+  | { kind: 'resnapshot'; snapshot: LabSnapshot | null }
   | { kind: 'event'; event: LabEvent }
   | { kind: 'invalid'; reason: string };
 
@@ -72,7 +75,11 @@ export function parseMessage(data: unknown): Incoming {
       ? { kind: 'hello', seq: msg.seq }
       : { kind: 'invalid', reason: 'hello without seq' };
   }
-  if (msg.type === 'resnapshot') return { kind: 'resnapshot' };
+  if (msg.type === 'resnapshot') {
+    const snap = msg.snapshot as LabSnapshot | undefined;
+    const usable = snap && typeof snap === 'object' && typeof snap.seq === 'number' && snap.lab;
+    return { kind: 'resnapshot', snapshot: usable ? snap : null };
+  }
   if (typeof msg.type !== 'string' || typeof msg.seq !== 'number') {
     return { kind: 'invalid', reason: 'event without type or seq' };
   }
@@ -210,7 +217,7 @@ export class LabEventsClient {
         }
         return;
       case 'resnapshot':
-        this.requestResnapshot();
+        this.requestResnapshot(msg.snapshot, true);
         return;
       case 'event':
         this.accept(msg.event);
@@ -251,10 +258,11 @@ export class LabEventsClient {
     this.requestResnapshot();
   }
 
-  private requestResnapshot() {
-    if (this.resyncing) return;
+  private requestResnapshot(snapshot: LabSnapshot | null = null, fromServer = false) {
+    // A snapshot from the server supersedes a re-read already under way.
+    if (this.resyncing && !(fromServer && snapshot)) return;
     this.resyncing = true;
     this.status('resyncing', {});
-    this.opts.onResnapshot();
+    this.opts.onResnapshot(snapshot);
   }
 }

@@ -1,22 +1,25 @@
 // Applies one live event (docs/events.md) to the local copy of a lab and its runtime view.
-// Objects in payloads have the exact shape of the lab JSON, so they replace what we hold.
+// Objects in payloads have the exact shape of the lab JSON, so they replace what we hold; every
+// event applies idempotently (a snapshot may already contain it).
 
 import type { LabDocument, LabEvent, NodeRuntime } from '../api/types';
 import { isNetworkEnd, isNodeEnd } from './interfaces';
 
+export type RuntimeMap = { [nodeId: number]: NodeRuntime };
+
 export interface LabCopy {
   lab: LabDocument;
-  runtime: Record<string, NodeRuntime>;
+  runtime: RuntimeMap;
   /** The lab's name and folder (file stem and folder; not in the document). */
   name?: string;
   folder?: string;
   /** Warnings per node from `node_warning`, newest last. */
-  warnings?: Record<string, string[]>;
+  warnings?: { [nodeId: number]: string[] };
 }
 
 /**
- * What the caller must do after an event: nothing more, re-read the lab (positions are not in
- * `layout_updated`), or leave (the lab was deleted).
+ * What the caller must do after an event: nothing more, re-read the lab, or leave (the lab
+ * was deleted).
  */
 export type ApplyResult = 'applied' | 'ignored' | 'reload' | 'deleted';
 
@@ -39,9 +42,9 @@ export function applyEvent(copy: LabCopy, ev: LabEvent): ApplyResult {
     case 'node_deleted': {
       const id = ev.node_id;
       delete lab.nodes[String(id)];
-      delete copy.runtime[String(id)];
-      if (copy.warnings) delete copy.warnings[String(id)];
-      // The server sends link_deleted first; drop leftovers in case an event was coalesced.
+      delete copy.runtime[id];
+      if (copy.warnings) delete copy.warnings[id];
+      // The server sends link_deleted first; drop leftovers in case one was missed.
       lab.links = lab.links.filter(
         (l) =>
           !(isNodeEnd(l.from) && l.from.node_id === id) &&
@@ -50,8 +53,9 @@ export function applyEvent(copy: LabCopy, ev: LabEvent): ApplyResult {
       return 'applied';
     }
     case 'node_state': {
-      const { state, unit, pid, console, interfaces, problems } = ev;
-      copy.runtime[String(ev.node_id)] = {
+      const { node_id, state, unit, pid, console, interfaces, problems } = ev;
+      copy.runtime[node_id] = {
+        node_id,
         state,
         unit,
         pid,
@@ -59,12 +63,12 @@ export function applyEvent(copy: LabCopy, ev: LabEvent): ApplyResult {
         interfaces: interfaces ?? [],
         problems: problems ?? [],
       };
-      if (state === 'starting' && copy.warnings) delete copy.warnings[String(ev.node_id)];
+      if (state === 'starting' && copy.warnings) delete copy.warnings[node_id];
       return 'applied';
     }
     case 'node_warning': {
       copy.warnings ??= {};
-      const list = (copy.warnings[String(ev.node_id)] ??= []);
+      const list = (copy.warnings[ev.node_id] ??= []);
       list.push(ev.message);
       if (list.length > 20) list.splice(0, list.length - 20);
       return 'applied';
@@ -95,8 +99,20 @@ export function applyEvent(copy: LabCopy, ev: LabEvent): ApplyResult {
     case 'link_deleted':
       lab.links = lab.links.filter((l) => l.id !== ev.link_id);
       return 'applied';
-    case 'layout_updated':
-      return 'reload';
+    case 'layout_updated': {
+      // docs/events.md first said "re-read positions"; the contract now carries them.
+      if (!ev.nodes || !ev.networks) return 'reload';
+      for (const [id, p] of Object.entries(ev.nodes)) {
+        const n = lab.nodes[id];
+        if (n) Object.assign(n, { left: p.left, top: p.top });
+      }
+      for (const [id, p] of Object.entries(ev.networks)) {
+        const n = lab.networks[id];
+        if (n) Object.assign(n, { left: p.left, top: p.top });
+      }
+      if (ev.viewport) lab.viewport = { ...ev.viewport };
+      return 'applied';
+    }
     default:
       // A type this version does not know (new within schema 1): re-read to stay correct.
       return 'reload';

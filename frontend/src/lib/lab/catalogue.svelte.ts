@@ -2,7 +2,7 @@
 
 import { api } from '../api';
 import { errorMessage } from '../api/client';
-import type { Template } from '../api/types';
+import { normalizeTemplate, type Template } from './templates';
 
 class Catalogue {
   templates = $state<Template[]>([]);
@@ -14,7 +14,10 @@ class Catalogue {
     if (this.loading && !force) return this.loading;
     this.loading = (async () => {
       try {
-        this.templates = await api.catalogue.templates();
+        const raw = await api.catalogue.templates();
+        this.templates = (Array.isArray(raw) ? raw : [])
+          .map(normalizeTemplate)
+          .filter((t): t is Template => t !== null);
         this.error = null;
       } catch (err) {
         this.error = errorMessage(err);
@@ -32,21 +35,3 @@ class Catalogue {
 }
 
 export const catalogue = new Catalogue();
-
-/** Templates grouped by vendor (or kind when no vendor), filtered by a search text. */
-export function groupTemplates(templates: Template[], search: string): [string, Template[]][] {
-  const q = search.trim().toLowerCase();
-  const groups = new Map<string, Template[]>();
-  for (const t of templates) {
-    const hay = [t.key, t.name, t.kind, t.vendor ?? '', t.description ?? '']
-      .join(' ')
-      .toLowerCase();
-    if (q && !hay.includes(q)) continue;
-    const g = t.vendor?.trim() || t.kind;
-    const list = groups.get(g) ?? [];
-    list.push(t);
-    groups.set(g, list);
-  }
-  for (const list of groups.values()) list.sort((a, b) => a.name.localeCompare(b.name));
-  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
-}

@@ -4,14 +4,8 @@
 // (lab-format.md); on the canvas it is one cable between the two nodes. Every other link joins
 // a node (or network) to a visible network.
 
-import type {
-  LabDocument,
-  LabLink,
-  LabNetwork,
-  LabNode,
-  NodeRuntime,
-  NodeState,
-} from '../api/types';
+import type { Endpoint, LabDocument, LabLink, LabNetwork, LabNode, NodeState } from '../api/types';
+import type { RuntimeMap } from './apply';
 import { interfaceName, isNetworkEnd, isNodeEnd } from './interfaces';
 
 export const nodeKey = (id: number) => `node-${id}`;
@@ -69,29 +63,29 @@ export function isVisible(net: LabNetwork): boolean {
   return v === undefined || v === null || v === true || (typeof v === 'number' && v !== 0);
 }
 
-function endKey(lab: LabDocument, end: LabLink['from']): string | null {
+function endKey(lab: LabDocument, end: Endpoint): string | null {
   if (isNodeEnd(end)) return lab.nodes[String(end.node_id)] ? nodeKey(end.node_id) : null;
   return lab.networks[String(end.network_id)] ? networkKey(end.network_id) : null;
 }
 
 export function buildCanvas(
   lab: LabDocument,
-  runtime: Record<string, NodeRuntime>,
+  runtime: RuntimeMap,
 ): { nodes: CanvasNode[]; edges: CanvasEdge[] } {
   const nodes: CanvasNode[] = [];
   const edges: CanvasEdge[] = [];
   const running = (id: number) => {
-    const s = runtime[String(id)]?.state;
+    const s = runtime[id]?.state;
     return s === 'running' || s === 'degraded';
   };
-  const label = (end: LabLink['from']) => {
+  const label = (end: Endpoint) => {
     if (!isNodeEnd(end)) return '';
     const n = lab.nodes[String(end.node_id)];
-    return n ? interfaceName(n, end.interface_index, runtime[String(n.id)]) : '';
+    return n ? interfaceName(n, end.interface_index, runtime[n.id]) : '';
   };
 
   for (const node of Object.values(lab.nodes)) {
-    const rt = runtime[String(node.id)];
+    const rt = runtime[node.id];
     nodes.push({
       id: nodeKey(node.id),
       type: 'labNode',

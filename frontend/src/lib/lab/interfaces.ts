@@ -1,12 +1,20 @@
 // Interface names and which interfaces are free, derived from the lab document and runtime.
 
-import type { LabDocument, LabLink, LabNode, NodeRuntime } from '../api/types';
+import type {
+  Endpoint,
+  LabDocument,
+  LabLink,
+  LabNode,
+  NetworkEndpoint,
+  NodeEndpoint,
+  NodeRuntime,
+} from '../api/types';
 
-export function isNodeEnd(e: LabLink['from']): e is { node_id: number; interface_index: number } {
+export function isNodeEnd(e: Endpoint): e is NodeEndpoint {
   return 'node_id' in e;
 }
 
-export function isNetworkEnd(e: LabLink['from']): e is { network_id: number } {
+export function isNetworkEnd(e: Endpoint): e is NetworkEndpoint {
   return 'network_id' in e;
 }
 

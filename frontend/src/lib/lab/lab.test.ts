@@ -3,11 +3,11 @@ import { applyEvent, type LabCopy } from './apply';
 import { buildCanvas, parseKey } from './graph';
 import { interfaceChoices, interfaceName, uniqueName } from './interfaces';
 import { nodeIcon, networkIcon } from './icons';
-import { testLab, testNode } from './fixtures';
+import { testLab, testLink, testNetwork, testNode, testRuntime } from './fixtures';
 import type { LabEvent } from '../api/types';
 
 const copy = (): LabCopy => ({ lab: testLab(), runtime: {} });
-const e = (x: Record<string, unknown>) => ({ lab_id: 'L1', seq: 1, ...x }) as unknown as LabEvent;
+const e = (x: Record<string, unknown>) => ({ lab_id: 'L1', seq: 1, v: 1, ...x }) as LabEvent;
 
 describe('interfaces', () => {
   it('names interfaces from runtime, then the lab, then the kind default', () => {
@@ -17,16 +17,11 @@ describe('interfaces', () => {
     expect(interfaceName(r1, 0)).toBe('lan0');
     expect(interfaceName(r1, 1)).toBe('eth1');
     expect(interfaceName(r2, 0)).toBe('Gi1');
-    const rt = {
-      state: 'running' as const,
-      unit: '',
-      pid: 1,
-      console: '',
-      problems: [],
+    const rt = testRuntime(1, {
       interfaces: [
         { index: 1, name: 'ens4', planned_mac: '', live_mac: '', network_id: 2, host_ifname: '' },
       ],
-    };
+    });
     expect(interfaceName(r1, 1, rt)).toBe('ens4');
   });
   it('marks used interfaces', () => {
@@ -43,9 +38,7 @@ describe('interfaces', () => {
 describe('buildCanvas', () => {
   it('draws nodes, visible networks, and one cable per implicit network', () => {
     const lab = testLab();
-    const { nodes, edges } = buildCanvas(lab, {
-      '1': { state: 'running', unit: '', pid: 1, console: '', interfaces: [], problems: [] },
-    });
+    const { nodes, edges } = buildCanvas(lab, { 1: testRuntime(1) });
     expect(nodes.map((n) => n.id).sort()).toEqual(['net-1', 'node-1', 'node-2', 'node-3']);
     const cable = edges.find((x) => x.id === 'cable-2');
     expect(cable).toMatchObject({ source: 'node-1', target: 'node-2' });
@@ -61,12 +54,21 @@ describe('buildCanvas', () => {
     expect(edges).toHaveLength(3);
     const net = nodes.find((n) => n.id === 'net-1');
     expect(net?.data).toMatchObject({ members: 2 });
+    const r1 = nodes.find((n) => n.id === 'node-1');
+    expect(r1?.data).toMatchObject({ state: 'running' });
+    expect(nodes.find((n) => n.id === 'node-2')?.data).toMatchObject({ state: 'stopped' });
   });
   it('does not draw half a cable', () => {
     const lab = testLab();
     lab.links = lab.links.filter((l) => l.id !== 'lnk_004');
     const { edges } = buildCanvas(lab, {});
     expect(edges.map((x) => x.id).sort()).toEqual(['link-lnk_001', 'link-lnk_002']);
+  });
+  it('treats EVE-NG visibility 0 as hidden', () => {
+    const lab = testLab();
+    lab.networks['1'] = testNetwork(1, 'lan', { visibility: 0 });
+    const { nodes } = buildCanvas(lab, {});
+    expect(nodes.some((n) => n.id === 'net-1')).toBe(false);
   });
   it('parses element keys', () => {
     expect(parseKey('node-12')).toEqual({ kind: 'node', id: 12 });
@@ -82,78 +84,67 @@ describe('applyEvent', () => {
     expect(c.lab.nodes['4']?.name).toBe('r4');
     applyEvent(c, e({ type: 'node_updated', node: testNode(4, 'r4b') }));
     expect(c.lab.nodes['4']?.name).toBe('r4b');
-    applyEvent(
-      c,
-      e({
-        type: 'node_state',
-        node_id: 1,
-        state: 'running',
-        unit: 'u',
-        pid: 9,
-        console: 'c',
-        interfaces: [],
-        problems: [],
-        v: 1,
-      }),
-    );
-    expect(c.runtime['1']?.state).toBe('running');
+    applyEvent(c, e({ type: 'node_state', ...testRuntime(1, { pid: 9 }) }));
+    expect(c.runtime[1]).toMatchObject({ state: 'running', pid: 9, node_id: 1 });
     applyEvent(c, e({ type: 'node_deleted', node_id: 1 }));
     expect(c.lab.nodes['1']).toBeUndefined();
-    expect(c.runtime['1']).toBeUndefined();
+    expect(c.runtime[1]).toBeUndefined();
     expect(c.lab.links.map((l) => l.id)).toEqual(['lnk_002', 'lnk_004']);
   });
   it('handles networks and links', () => {
     const c = copy();
     applyEvent(
       c,
-      e({
-        type: 'network_created',
-        network: { id: 3, name: 'wan', type: 'nat_cloud', left: 1, top: 2 },
-      }),
+      e({ type: 'network_created', network: testNetwork(3, 'wan', { type: 'nat_cloud' }) }),
     );
     expect(c.lab.networks['3']?.name).toBe('wan');
-    applyEvent(
-      c,
-      e({
-        type: 'link_created',
-        link: { id: 'lnk_005', from: { node_id: 2, interface_index: 0 }, to: { network_id: 3 } },
-      }),
-    );
+    const link = testLink('lnk_005', { node_id: 2, interface_index: 0 }, { network_id: 3 });
+    applyEvent(c, e({ type: 'link_created', link }));
     expect(c.lab.links).toHaveLength(5);
-    applyEvent(
-      c,
-      e({
-        type: 'link_updated',
-        link: {
-          id: 'lnk_005',
-          from: { node_id: 2, interface_index: 0 },
-          to: { network_id: 3 },
-          metrics: { delay_ms: 0, jitter_ms: 0, loss_pct: 5, bandwidth_kbps: 0 },
-        },
-      }),
-    );
+    applyEvent(c, e({ type: 'link_created', link })); // applied twice: still one
     expect(c.lab.links).toHaveLength(5);
+    const metrics = { delay_ms: 0, jitter_ms: 0, loss_pct: 5, bandwidth_kbps: 0 };
+    applyEvent(c, e({ type: 'link_updated', link: { ...link, metrics } }));
     expect(c.lab.links.at(-1)?.metrics?.loss_pct).toBe(5);
     applyEvent(c, e({ type: 'network_deleted', network_id: 3 }));
     expect(c.lab.networks['3']).toBeUndefined();
     expect(c.lab.links).toHaveLength(4);
-    applyEvent(c, e({ type: 'link_deleted', link_id: 'lnk_001' }));
+    applyEvent(c, e({ type: 'link_deleted', link_id: 'lnk_001', link }));
     expect(c.lab.links.map((l) => l.id)).toEqual(['lnk_002', 'lnk_003', 'lnk_004']);
   });
-  it('keeps warnings, reports renames, reloads for layout and unknown types, leaves on delete', () => {
+  it('moves nodes and networks from layout_updated', () => {
     const c = copy();
-    applyEvent(c, e({ type: 'node_warning', node_id: 2, message: 'eth0: no bridge' }));
-    expect(c.warnings?.['2']).toEqual(['eth0: no bridge']);
-    applyEvent(c, e({ type: 'lab_renamed', lab: { id: 'L1', name: 'n2', folder: 'f' } }));
-    expect([c.name, c.folder]).toEqual(['n2', 'f']);
+    const r = applyEvent(
+      c,
+      e({
+        type: 'layout_updated',
+        node_ids: [1],
+        network_ids: [1],
+        nodes: { 1: { left: 11, top: 12 } },
+        networks: { 1: { left: 21, top: 22 } },
+        viewport: { x: 5, y: 6, zoom: 0.5 },
+      }),
+    );
+    expect(r).toBe('applied');
+    expect(c.lab.nodes['1']).toMatchObject({ left: 11, top: 12 });
+    expect(c.lab.networks['1']).toMatchObject({ left: 21, top: 22 });
+    expect(c.lab.viewport).toEqual({ x: 5, y: 6, zoom: 0.5 });
+    // The older shape without positions: re-read.
     expect(applyEvent(c, e({ type: 'layout_updated', node_ids: [1], network_ids: [] }))).toBe(
       'reload',
     );
+  });
+  it('keeps warnings, reports renames, reloads for unknown types, leaves on delete', () => {
+    const c = copy();
+    applyEvent(c, e({ type: 'node_warning', node_id: 2, message: 'eth0: no bridge' }));
+    expect(c.warnings?.[2]).toEqual(['eth0: no bridge']);
+    applyEvent(c, e({ type: 'lab_renamed', lab: { id: 'L1', name: 'n2', folder: 'f' } }));
+    expect([c.name, c.folder]).toEqual(['n2', 'f']);
     expect(applyEvent(c, e({ type: 'something_new' }))).toBe('reload');
     expect(applyEvent(c, e({ type: 'lab_deleted' }))).toBe('deleted');
-    expect(
-      applyEvent(c, { ...e({ type: 'node_deleted', node_id: 2 }), lab_id: 'other' } as LabEvent),
-    ).toBe('ignored');
+    expect(applyEvent(c, { ...e({ type: 'node_deleted', node_id: 2 }), lab_id: 'other' })).toBe(
+      'ignored',
+    );
   });
 });
 

@@ -4,19 +4,17 @@
 import { api } from '../api';
 import { errorMessage } from '../api/client';
 import { LabEventsClient, wsUrl, type EventsStatus } from '../api/events';
-import type { LabDocument, LabEvent, LayoutUpdate, NodeRuntime, Viewport } from '../api/types';
-import { applyEvent, type LabCopy } from './apply';
+import type { LabDocument, LabEvent, LabSnapshot, Position, Viewport } from '../api/types';
+import { applyEvent, type LabCopy, type RuntimeMap } from './apply';
 
 const LAYOUT_DEBOUNCE_MS = 400;
 const VIEWPORT_DEBOUNCE_MS = 1500;
-/** A layout_updated this soon after our own PUT, for ids we sent, is our own echo. */
-const OWN_ECHO_MS = 5000;
 
 export class LabState {
   readonly labId: string;
   lab = $state<LabDocument | null>(null);
-  runtime = $state<Record<string, NodeRuntime>>({});
-  warnings = $state<Record<string, string[]>>({});
+  runtime = $state<RuntimeMap>({});
+  warnings = $state<{ [nodeId: number]: string[] }>({});
   /** File-stem name and folder, when known (lab list or lab_renamed). */
   name = $state<string | undefined>(undefined);
   folder = $state<string | undefined>(undefined);
@@ -26,9 +24,12 @@ export class LabState {
 
   private events: LabEventsClient | null = null;
   private closed = false;
-  private layout: LayoutUpdate = {};
+  private layout: {
+    nodes: Record<string, Position>;
+    networks: Record<string, Position>;
+    viewport?: Viewport;
+  } = { nodes: {}, networks: {} };
   private layoutTimer: ReturnType<typeof setTimeout> | null = null;
-  private ownLayout: { at: number; nodes: Set<number>; networks: Set<number> } | null = null;
   private reconnects = 0;
 
   constructor(labId: string) {
@@ -49,7 +50,7 @@ export class LabState {
       seq,
       url: (since) => wsUrl(`${api.eventsPath(this.labId)}?since=${since}`),
       onEvent: (ev) => this.apply(ev),
-      onResnapshot: () => void this.resnapshot(),
+      onResnapshot: (snapshot) => void this.resnapshot(snapshot),
       onStatus: (s, info) => {
         this.status = s;
         if (s === 'live') this.reconnects = 0;
@@ -71,14 +72,26 @@ export class LabState {
   }
 
   private async read(): Promise<number> {
-    const view = await api.labs.get(this.labId);
-    this.lab = view.lab;
-    this.runtime = view.runtime ?? {};
-    this.loadError = null;
-    return view.seq;
+    return this.take(await api.labs.get(this.labId));
   }
 
-  private async resnapshot(): Promise<void> {
+  /** Replaces the copy with a snapshot; returns its seq. */
+  private take(snap: LabSnapshot): number {
+    this.lab = snap.lab;
+    this.runtime = snap.runtime ?? {};
+    if (snap.ref) {
+      this.name = snap.ref.name;
+      this.folder = snap.ref.folder;
+    }
+    this.loadError = null;
+    return snap.seq;
+  }
+
+  private async resnapshot(snapshot: LabSnapshot | null): Promise<void> {
+    if (snapshot) {
+      this.events?.resynced(this.take(snapshot));
+      return;
+    }
     for (let delay = 500; !this.closed; delay = Math.min(delay * 2, 15_000)) {
       try {
         const seq = await this.read();
@@ -108,17 +121,8 @@ export class LabState {
       this.deleted = true;
       this.events?.stop();
     } else if (result === 'reload') {
-      if (ev.type === 'layout_updated' && this.isOwnEcho(ev.node_ids, ev.network_ids)) return;
       this.events?.resync();
     }
-  }
-
-  private isOwnEcho(nodeIds: number[] = [], networkIds: number[] = []): boolean {
-    const own = this.ownLayout;
-    if (!own || Date.now() - own.at > OWN_ECHO_MS) return false;
-    return (
-      nodeIds.every((id) => own.nodes.has(id)) && networkIds.every((id) => own.networks.has(id))
-    );
   }
 
   node(id: number) {
@@ -144,8 +148,8 @@ export class LabState {
       const n = lab.networks[id];
       if (n) Object.assign(n, p);
     }
-    this.layout.nodes = { ...this.layout.nodes, ...nodes };
-    this.layout.networks = { ...this.layout.networks, ...networks };
+    Object.assign(this.layout.nodes, nodes);
+    Object.assign(this.layout.networks, networks);
     this.scheduleLayout(LAYOUT_DEBOUNCE_MS);
   }
 
@@ -164,13 +168,9 @@ export class LabState {
     if (this.layoutTimer !== null) clearTimeout(this.layoutTimer);
     this.layoutTimer = null;
     const body = this.layout;
-    if (!body.nodes && !body.networks && !body.viewport) return null;
-    this.layout = {};
-    this.ownLayout = {
-      at: Date.now(),
-      nodes: new Set(Object.keys(body.nodes ?? {}).map(Number)),
-      networks: new Set(Object.keys(body.networks ?? {}).map(Number)),
-    };
+    const empty = (o: object) => Object.keys(o).length === 0;
+    if (empty(body.nodes) && empty(body.networks) && !body.viewport) return null;
+    this.layout = { nodes: {}, networks: {} };
     try {
       await api.labs.layout(this.labId, body);
       return null;
