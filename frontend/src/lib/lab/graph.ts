@@ -47,6 +47,9 @@ export interface LinkEdgeData extends Record<string, unknown> {
   up: boolean;
   /** The implicit network of a node↔node cable. */
   implicitNetworkId: number | null;
+  /** Links between the same two elements are drawn side by side: this one's place among them. */
+  parallelIndex: number;
+  parallelCount: number;
 }
 
 export interface CanvasEdge {
@@ -143,6 +146,8 @@ export function buildCanvas(
           targetLabel: label(b),
           up: running(a.node_id) && running(b.node_id),
           implicitNetworkId: netId,
+          parallelIndex: 0,
+          parallelCount: 1,
         },
       });
       for (const l of group) hiddenHandled.add(l.id);
@@ -169,7 +174,23 @@ export function buildCanvas(
         targetLabel: label(link.to),
         up: nodeEnds.length > 0 && nodeEnds.every((e) => running(e.node_id)),
         implicitNetworkId: null,
+        parallelIndex: 0,
+        parallelCount: 1,
       },
+    });
+  }
+  // Number the links that join the same pair, whichever way round they were drawn.
+  const pairs = new Map<string, CanvasEdge[]>();
+  for (const e of edges) {
+    const key = [e.source, e.target].sort().join('|');
+    const group = pairs.get(key) ?? [];
+    group.push(e);
+    pairs.set(key, group);
+  }
+  for (const group of pairs.values()) {
+    group.forEach((e, i) => {
+      e.data.parallelIndex = i;
+      e.data.parallelCount = group.length;
     });
   }
   return { nodes, edges };

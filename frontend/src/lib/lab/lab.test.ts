@@ -58,6 +58,17 @@ describe('buildCanvas', () => {
     expect(r1?.data).toMatchObject({ state: 'running' });
     expect(nodes.find((n) => n.id === 'node-2')?.data).toMatchObject({ state: 'stopped' });
   });
+  it('numbers parallel links between the same two elements', () => {
+    const lab = testLab();
+    lab.links.push(testLink('lnk_009', { node_id: 1, interface_index: 2 }, { network_id: 1 }));
+    const { edges } = buildCanvas(lab, {});
+    const toLan = edges.filter((x) => x.source === 'node-1' && x.target === 'net-1');
+    expect(toLan.map((x) => [x.data.parallelIndex, x.data.parallelCount])).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+    expect(edges.find((x) => x.id === 'link-lnk_002')?.data.parallelCount).toBe(1);
+  });
   it('does not draw half a cable', () => {
     const lab = testLab();
     lab.links = lab.links.filter((l) => l.id !== 'lnk_004');
