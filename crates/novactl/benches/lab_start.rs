@@ -14,8 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use nova_lab_model::{Lab, Node, NodeKind};
 use nova_test_sandbox::Sandbox;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const NOVACTL: &str = "/usr/libexec/nova-ve/novactl";
 const LAB: &str = "bench";
@@ -46,40 +47,37 @@ fn topology(n: usize) -> Vec<(usize, usize)> {
     links
 }
 
-/// The bench lab as schema-2 JSON: node-to-node links stored the reference way, as two
-/// halves through an implicit network.
-fn lab_json(n: usize) -> Value {
+/// The bench lab, built with the lab model: node-to-node links stored the reference way, as
+/// two halves through an implicit network (`Lab::connect_nodes`).
+fn bench_lab(n: usize) -> Result<Lab, String> {
     let links = topology(n);
+    let node_id = |i: usize| u32::try_from(i + 1).map_err(|_| format!("{n} nodes are too many"));
+    let pos = |k: usize| i64::try_from(k * 80).map_err(|e| e.to_string());
+    let mut ethernet = vec![0u32; n];
+    for (a, b) in &links {
+        ethernet[*a] += 1;
+        ethernet[*b] += 1;
+    }
+    let mut lab = Lab::new(LAB, LAB);
+    for (i, eth) in ethernet.iter().enumerate() {
+        let mut node = Node::new(node_id(i)?, format!("h{i}"), NodeKind::Linux);
+        node.template = "host".into();
+        node.ethernet = *eth;
+        (node.left, node.top) = (pos(i % 10)?, pos(i / 10)?);
+        lab.add_node(node).map_err(|e| e.to_string())?;
+    }
     let mut next_if = vec![0u32; n];
-    let mut nodes = serde_json::Map::new();
-    let mut networks = serde_json::Map::new();
-    let mut halves = Vec::new();
-    for (k, (a, b)) in links.iter().enumerate() {
-        let net_id = k + 1;
-        networks.insert(
-            net_id.to_string(),
-            json!({"id": net_id, "name": format!("implicit-{net_id}"), "type": "linux_bridge",
-                   "implicit": true, "visibility": false}),
-        );
-        for end in [*a, *b] {
-            halves.push(json!({
-                "id": format!("lnk_{:03}", halves.len() + 1),
-                "from": {"node_id": end + 1, "interface_index": next_if[end]},
-                "to": {"network_id": net_id},
-            }));
-            next_if[end] += 1;
-        }
+    let mut take_if = |i: usize| {
+        next_if[i] += 1;
+        next_if[i] - 1
+    };
+    for (a, b) in links {
+        let (ai, bi) = (take_if(a), take_if(b));
+        lab.connect_nodes(node_id(a)?, ai, node_id(b)?, bi)
+            .map_err(|e| format!("link h{a} - h{b}: {e}"))?;
     }
-    for (i, ifs) in next_if.iter().enumerate() {
-        let id = i + 1;
-        nodes.insert(
-            id.to_string(),
-            json!({"id": id, "name": format!("h{i}"), "type": "linux", "template": "host",
-                   "ethernet": ifs, "left": (i % 10) * 80, "top": (i / 10) * 80}),
-        );
-    }
-    json!({"schema": 2, "id": LAB, "meta": {"name": LAB}, "nodes": nodes,
-           "networks": networks, "links": halves})
+    lab.validate().map_err(|e| format!("bench lab: {e}"))?;
+    Ok(lab)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,7 +129,7 @@ fn write_lab(n: usize) -> Result<PathBuf, String> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-labd");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let file = dir.join(format!("bench-{n}.json"));
-    std::fs::write(&file, lab_json(n).to_string())
+    std::fs::write(&file, bench_lab(n)?.to_json())
         .map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(file)
 }

@@ -51,6 +51,12 @@ fn fail(err: &anyhow::Error) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+/// `--json` of `novactl man`: the files written.
+#[derive(Debug, serde::Serialize)]
+struct ManPages {
+    files: Vec<String>,
+}
+
 async fn run(cli: Cli) -> anyhow::Result<Report> {
     match cli.command {
         Command::Completions { shell } => {
@@ -59,11 +65,13 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
         }
         Command::Man { out_dir } => {
             let files = generate::man_pages(&out_dir)?;
-            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            Ok(Report::Message(
+            let reply = ManPages {
+                files: files.iter().map(|p| p.display().to_string()).collect(),
+            };
+            Report::message(
                 format!("wrote {} man pages to {}", files.len(), out_dir.display()),
-                serde_json::json!({ "files": names }),
-            ))
+                &reply,
+            )
         }
         command => {
             let conn = bus::connect(cli.bus_address.as_deref()).await?;
@@ -91,14 +99,12 @@ async fn dispatch(conn: &zbus::Connection, command: Command) -> anyhow::Result<R
             Err(logs::exec_journalctl(&unit, args.follow, args.lines).into())
         }
         Command::Console(r) => {
-            let (l, id, _) = d.find_node(&r).await?;
-            let live = d.node_live(&l.id, id).await?;
+            let live = d.find_node(&r).await?.live;
             console::attach(console::parse_endpoint(&live.console)?).await?;
             Ok(Report::Nothing)
         }
         Command::Exec(args) => {
-            let (l, id, _) = d.find_node(&args.node).await?;
-            let live = d.node_live(&l.id, id).await?;
+            let live = d.find_node(&args.node).await?.live;
             Err(console::exec_in_node(live.main_pid, &args.command))
         }
         Command::Net(_) | Command::Completions { .. } | Command::Man { .. } => {
@@ -110,13 +116,12 @@ async fn dispatch(conn: &zbus::Connection, command: Command) -> anyhow::Result<R
 /// The node's unit: the live one, else the name labd gives it (journal keeps the
 /// history of stopped units under that name).
 async fn node_unit(d: &lab::Labd<'_>, r: &cli::NodeRef) -> anyhow::Result<String> {
-    let (l, id, _) = d.find_node(r).await?;
-    let live = d.node_live(&l.id, id).await?;
+    let lab::FoundNode { lab, node, live } = d.find_node(r).await?;
     if !live.unit.is_empty() {
         return Ok(live.unit);
     }
     if let Ok(console::Endpoint::Journal(unit)) = console::parse_endpoint(&live.console) {
         return Ok(unit);
     }
-    Ok(logs::unit_name(&l.id, id))
+    Ok(logs::unit_name(&lab.id, node.id))
 }

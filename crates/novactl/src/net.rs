@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::cli::{CaptureArgs, NetCmd};
 use crate::error::{Access, CtlError, Service, ZbusExt as _};
-use crate::output::{Report, Table};
+use crate::output::{Report, Table, done};
 
 pub async fn run(conn: &zbus::Connection, cmd: NetCmd) -> anyhow::Result<Report> {
     let net = Net1Proxy::new(conn).await?;
@@ -81,10 +81,7 @@ async fn apply_change(net: &Net1Proxy<'_>, cmd: NetCmd) -> anyhow::Result<Report
         }
     };
     res.ctx(Service::Net, Access::Manage)?;
-    Ok(Report::Message(
-        msg.clone(),
-        serde_json::json!({"ok": true, "message": msg}),
-    ))
+    done(msg)
 }
 
 /// Converts CLI units to netd's (µs, µs, bytes/s), refusing what cannot be represented.

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// The result of a command, printable both ways.
@@ -19,6 +20,16 @@ pub enum Report {
 }
 
 impl Report {
+    /// A message for people, and `value` (a typed reply) for `--json`.
+    pub fn message(text: impl Into<String>, value: &impl Serialize) -> anyhow::Result<Report> {
+        Ok(Report::Message(text.into(), serde_json::to_value(value)?))
+    }
+
+    /// A table for people, and `value` (the same rows, typed) for `--json`.
+    pub fn table(table: Table, value: &impl Serialize) -> anyhow::Result<Report> {
+        Ok(Report::Table(table, serde_json::to_value(value)?))
+    }
+
     /// Renders the report for a terminal or, with `json`, as pretty JSON.
     pub fn render(&self, json: bool) -> Option<String> {
         match self {
@@ -28,6 +39,26 @@ impl Report {
             Report::Nothing => None,
         }
     }
+}
+
+/// What an action prints with `--json`: `{"ok": true, "message": …}`, plus `"seconds"` when
+/// it waited.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Done {
+    pub ok: bool,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+}
+
+/// An action done: `msg` for people, [`Done`] for scripts.
+pub fn done(msg: String) -> anyhow::Result<Report> {
+    let reply = Done {
+        ok: true,
+        message: msg.clone(),
+        seconds: None,
+    };
+    Report::message(msg, &reply)
 }
 
 /// Pretty JSON; serializing a `Value` cannot fail.
@@ -97,13 +128,12 @@ impl Table {
     }
 }
 
-/// A JSON value as a table cell: strings without quotes, null as "-".
-pub fn cell(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => "-".to_string(),
-        Some(Value::String(s)) if s.is_empty() => "-".to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+/// A text as a table cell: empty as "-".
+pub fn text_cell(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_string()
+    } else {
+        s.to_string()
     }
 }
 
@@ -132,10 +162,18 @@ mod tests {
     }
 
     #[test]
-    fn cells_hide_quotes_and_nulls() {
-        assert_eq!(cell(Some(&json!("x"))), "x");
-        assert_eq!(cell(Some(&json!(3))), "3");
-        assert_eq!(cell(Some(&Value::Null)), "-");
-        assert_eq!(cell(None), "-");
+    fn done_prints_ok_and_message() {
+        let r = done("deleted lab x".into()).unwrap();
+        assert_eq!(r.render(false).as_deref(), Some("deleted lab x"));
+        let Report::Message(_, v) = r else {
+            panic!("a message")
+        };
+        assert_eq!(v, json!({"ok": true, "message": "deleted lab x"}));
+    }
+
+    #[test]
+    fn empty_cells_show_a_dash() {
+        assert_eq!(text_cell(""), "-");
+        assert_eq!(text_cell("nova-node-x-1.scope"), "nova-node-x-1.scope");
     }
 }

@@ -1,9 +1,9 @@
 //! Turning what a person types (lab name or path, node name, `r1:eth0`) into the ids
-//! labd's API takes. Pure functions over the lab list and the lab JSON, so they are
-//! unit-tested without a bus.
+//! labd's API takes. Pure functions over the lab list and the typed lab
+//! (`nova_lab_model::Lab`), so they are unit-tested without a bus.
 
+use nova_api::model::{Endpoint, Lab, Network, Node, NodeId};
 use nova_dbus::lab::LabSummary;
-use serde_json::{Value, json};
 
 use crate::error::CtlError;
 
@@ -40,152 +40,110 @@ pub fn lab_display_path(l: &LabSummary) -> String {
     }
 }
 
-/// The nodes of a lab JSON, sorted by id.
-pub fn nodes(lab: &Value) -> Vec<&Value> {
-    members_by_id(lab, "nodes")
+/// The nodes of a lab, sorted by id.
+pub fn nodes(lab: &Lab) -> Vec<&Node> {
+    sorted_by_id(lab.nodes.values(), |n| n.id)
 }
 
-/// The networks of a lab JSON, sorted by id.
-pub fn networks(lab: &Value) -> Vec<&Value> {
-    members_by_id(lab, "networks")
+/// The networks of a lab, sorted by id.
+pub fn networks(lab: &Lab) -> Vec<&Network> {
+    sorted_by_id(lab.networks.values(), |n| n.id)
 }
 
-/// The values of the id-keyed map `key` of a lab JSON, sorted by their id.
-fn members_by_id<'a>(lab: &'a Value, key: &str) -> Vec<&'a Value> {
-    let mut v: Vec<&Value> = lab
-        .get(key)
-        .and_then(Value::as_object)
-        .map(|m| m.values().collect())
-        .unwrap_or_default();
-    v.sort_by_key(|n| id_of(n));
+/// Members of an id-keyed map of the lab (`nodes`, `networks`), sorted by their id.
+fn sorted_by_id<'a, T>(members: impl Iterator<Item = &'a T>, id: impl Fn(&T) -> u32) -> Vec<&'a T> {
+    let mut v: Vec<&T> = members.collect();
+    v.sort_by_key(|m| id(m));
     v
 }
 
-pub fn links(lab: &Value) -> Vec<&Value> {
-    lab.get("links")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default()
-}
-
-pub fn id_of(v: &Value) -> u32 {
-    v.get("id")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0)
-}
-
-pub fn name_of(v: &Value) -> &str {
-    v.get("name").and_then(Value::as_str).unwrap_or("")
+/// The member whose id is `wanted` (when it is a number), else the one named `wanted`.
+fn by_id_or_name<'a, T>(
+    all: &[&'a T],
+    wanted: &str,
+    id: impl Fn(&T) -> u32,
+    name: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    let by_id = wanted
+        .parse::<u32>()
+        .ok()
+        .and_then(|want| all.iter().find(|m| id(m) == want));
+    by_id
+        .or_else(|| all.iter().find(|m| name(m) == wanted))
+        .copied()
 }
 
 /// Finds a node by id or name.
-pub fn node<'a>(lab: &'a Value, wanted: &str) -> Result<&'a Value, CtlError> {
-    let all = nodes(lab);
-    let found = match wanted.parse::<u32>() {
-        Ok(id) => all.iter().find(|n| id_of(n) == id),
-        Err(_) => None,
-    }
-    .or_else(|| all.iter().find(|n| name_of(n) == wanted));
-    found
-        .copied()
+pub fn node<'a>(lab: &'a Lab, wanted: &str) -> Result<&'a Node, CtlError> {
+    by_id_or_name(&nodes(lab), wanted, |n| n.id, |n| &n.name)
         .ok_or_else(|| CtlError::NotFound(format!("no node {wanted:?} in this lab")))
 }
 
 /// Finds a network by id or name.
-pub fn network<'a>(lab: &'a Value, wanted: &str) -> Result<&'a Value, CtlError> {
-    let all = networks(lab);
-    let found = match wanted.parse::<u32>() {
-        Ok(id) => all.iter().find(|n| id_of(n) == id),
-        Err(_) => None,
-    }
-    .or_else(|| all.iter().find(|n| name_of(n) == wanted));
-    found
-        .copied()
+pub fn network<'a>(lab: &'a Lab, wanted: &str) -> Result<&'a Network, CtlError> {
+    by_id_or_name(&networks(lab), wanted, |n| n.id, |n| &n.name)
         .ok_or_else(|| CtlError::NotFound(format!("no network {wanted:?} in this lab")))
 }
 
-/// Finds an interface of a node by index or name.
-pub fn interface_index(node: &Value, wanted: &str) -> Result<u32, CtlError> {
-    let ifaces = node
-        .get("interfaces")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let by_name = ifaces
-        .iter()
-        .find(|i| i.get("name").and_then(Value::as_str) == Some(wanted))
-        .and_then(|i| i.get("index").and_then(Value::as_u64));
-    if let Some(i) = by_name {
-        return u32::try_from(i).map_err(|_| CtlError::Invalid("interface index too big".into()));
+/// Finds an interface of a node by name (its stored entries) or by index (below its
+/// `ethernet` count).
+pub fn interface_index(node: &Node, wanted: &str) -> Result<u32, CtlError> {
+    if let Some(i) = node.interfaces.iter().find(|i| i.name == wanted) {
+        return Ok(i.index);
     }
-    let idx: u32 = wanted.parse().map_err(|_| {
-        CtlError::NotFound(format!(
-            "node {:?} has no interface {wanted:?}",
-            name_of(node)
-        ))
-    })?;
-    let ethernet = node.get("ethernet").and_then(Value::as_u64).unwrap_or(0);
-    if ifaces.is_empty() && u64::from(idx) >= ethernet {
+    let no_such =
+        || CtlError::NotFound(format!("node {:?} has no interface {wanted:?}", node.name));
+    let idx: u32 = wanted.parse().map_err(|_| no_such())?;
+    if idx >= node.ethernet {
         return Err(CtlError::NotFound(format!(
             "node {:?} has no interface {idx}",
-            name_of(node)
+            node.name
         )));
     }
     Ok(idx)
 }
 
-/// Parses a link endpoint: `NODE:IFACE` or `net:NETWORK`, into labd's endpoint JSON.
-pub fn endpoint(lab: &Value, text: &str) -> Result<Value, CtlError> {
+/// Parses a link endpoint: `NODE:IFACE` or `net:NETWORK`.
+pub fn endpoint(lab: &Lab, text: &str) -> Result<Endpoint, CtlError> {
     let Some((left, right)) = text.rsplit_once(':') else {
         return Err(CtlError::Invalid(format!(
             "endpoint {text:?}: expected NODE:IFACE or net:NETWORK"
         )));
     };
     if left == "net" {
-        let net = network(lab, right)?;
-        return Ok(json!({ "network_id": id_of(net) }));
+        return Ok(Endpoint::network(network(lab, right)?.id));
     }
     let node = node(lab, left)?;
-    let index = interface_index(node, right)?;
-    Ok(json!({ "node_id": id_of(node), "interface_index": index }))
+    Ok(Endpoint::node(node.id, interface_index(node, right)?))
 }
 
-/// Human text for a stored link endpoint, with node and network names.
-pub fn endpoint_text(lab: &Value, ep: &Value) -> String {
-    if let Some(net) = ep.get("network_id").and_then(Value::as_u64) {
-        let name = networks(lab)
-            .into_iter()
-            .find(|n| u64::from(id_of(n)) == net)
-            .map(name_of)
-            .unwrap_or("?");
-        return format!("net:{name}");
+/// Human text for a stored link endpoint, with node, interface and network names.
+pub fn endpoint_text(lab: &Lab, ep: &Endpoint) -> String {
+    match ep {
+        Endpoint::Network(n) => {
+            let name = lab.network(n.network_id).map_or("?", |n| n.name.as_str());
+            format!("net:{name}")
+        }
+        Endpoint::Node(n) => node_interface_text(lab, n.node_id, n.interface_index),
     }
-    let node_id = ep.get("node_id").and_then(Value::as_u64).unwrap_or(0);
-    let index = ep
-        .get("interface_index")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let node = nodes(lab)
-        .into_iter()
-        .find(|n| u64::from(id_of(n)) == node_id);
-    let node_name = node.map(name_of).unwrap_or("?");
+}
+
+/// `node:iface`, by name where the lab has them.
+fn node_interface_text(lab: &Lab, node_id: NodeId, index: u32) -> String {
+    let node = lab.node(node_id);
+    let node_name = node.map_or("?", |n| n.name.as_str());
     let iface = node
-        .and_then(|n| n.get("interfaces"))
-        .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .find(|i| i.get("index").and_then(Value::as_u64) == Some(index))
-        })
-        .and_then(|i| i.get("name").and_then(Value::as_str))
-        .map(str::to_string)
-        .unwrap_or_else(|| index.to_string());
+        .and_then(|n| n.interface(index))
+        .map(|i| i.name.as_str())
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| index.to_string(), str::to_string);
     format!("{node_name}:{iface}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nova_lab_model::{NetworkType, NodeKind, TemplateSet};
     use zbus::OwnedObjectPath;
 
     fn summary(id: &str, name: &str, folder: &str) -> LabSummary {
@@ -197,16 +155,35 @@ mod tests {
         }
     }
 
-    fn lab_json() -> Value {
-        json!({
-            "nodes": {
-                "1": {"id": 1, "name": "r1", "ethernet": 2,
-                      "interfaces": [{"index": 0, "name": "eth0"}, {"index": 1, "name": "eth1"}]},
-                "2": {"id": 2, "name": "h1", "ethernet": 1, "interfaces": []}
-            },
-            "networks": {"7": {"id": 7, "name": "lan"}},
-            "links": []
-        })
+    /// r1 (frr, eth0 and eth1), h1 (one interface, no stored entries), network 7 "lan".
+    fn sample() -> Lab {
+        let templates = TemplateSet::builtin().unwrap();
+        let frr = templates.get(&NodeKind::Linux, "frr").unwrap();
+        let mut r1 = frr.new_node(1, "r1");
+        r1.ethernet = 2;
+        r1.interfaces = nova_lab_model::interfaces_for(&r1, Some(frr));
+        let mut h1 = Node::new(2, "h1", NodeKind::Linux);
+        h1.ethernet = 1;
+        let mut lab = Lab::new("l", "L");
+        lab.add_node(r1).unwrap();
+        lab.add_node(h1).unwrap();
+        lab.add_network(Network::new(7, "lan", NetworkType::LinuxBridge))
+            .unwrap();
+        lab
+    }
+
+    #[test]
+    fn fixture_has_named_interfaces() {
+        let l = sample();
+        let names: Vec<&str> = l
+            .node(1)
+            .unwrap()
+            .interfaces
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert_eq!(names, ["eth0", "eth1"]);
+        assert!(l.node(2).unwrap().interfaces.is_empty());
     }
 
     #[test]
@@ -224,30 +201,59 @@ mod tests {
     }
 
     #[test]
+    fn nodes_and_networks_by_id_or_name_sorted() {
+        let mut l = sample();
+        // Inserted out of order, listed by id.
+        l.add_node(Node::new(0, "5", NodeKind::Linux)).unwrap();
+        let ids: Vec<u32> = nodes(&l).iter().map(|n| n.id).collect();
+        assert_eq!(ids, [0, 1, 2]);
+        assert_eq!(node(&l, "h1").unwrap().id, 2);
+        assert_eq!(node(&l, "1").unwrap().name, "r1");
+        assert_eq!(
+            node(&l, "5").unwrap().id,
+            0,
+            "a number that is no id matches a name"
+        );
+        assert_eq!(node(&l, "r9").unwrap_err().exit_code(), 3);
+        assert_eq!(network(&l, "lan").unwrap().id, 7);
+        assert_eq!(network(&l, "7").unwrap().name, "lan");
+        assert_eq!(network(&l, "wan").unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
     fn endpoints_resolve_names() {
-        let l = lab_json();
+        let l = sample();
+        assert_eq!(endpoint(&l, "r1:eth1").unwrap(), Endpoint::node(1, 1));
+        assert_eq!(endpoint(&l, "2:0").unwrap(), Endpoint::node(2, 0));
+        assert_eq!(endpoint(&l, "net:lan").unwrap(), Endpoint::network(7));
+        assert_eq!(endpoint(&l, "r1").unwrap_err().exit_code(), 5);
+        assert_eq!(endpoint(&l, "r9:eth0").unwrap_err().exit_code(), 3);
+        assert_eq!(endpoint(&l, "r1:eth7").unwrap_err().exit_code(), 3);
+        assert_eq!(endpoint(&l, "h1:3").unwrap_err().exit_code(), 3);
+        assert_eq!(endpoint(&l, "r1:2").unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
+    fn endpoints_serialize_as_labd_takes_them() {
+        let l = sample();
+        let spec = nova_api::LinkSpec {
+            from: endpoint(&l, "r1:eth1").unwrap(),
+            to: endpoint(&l, "net:lan").unwrap(),
+            metrics: None,
+        };
         assert_eq!(
-            endpoint(&l, "r1:eth1").unwrap(),
-            json!({"node_id": 1, "interface_index": 1})
+            serde_json::to_value(&spec).unwrap(),
+            serde_json::json!({"from": {"node_id": 1, "interface_index": 1}, "to": {"network_id": 7}})
         );
-        assert_eq!(
-            endpoint(&l, "2:0").unwrap(),
-            json!({"node_id": 2, "interface_index": 0})
-        );
-        assert_eq!(endpoint(&l, "net:lan").unwrap(), json!({"network_id": 7}));
-        assert!(endpoint(&l, "r1").is_err());
-        assert!(endpoint(&l, "r9:eth0").is_err());
-        assert!(endpoint(&l, "r1:eth7").is_err());
-        assert!(endpoint(&l, "h1:3").is_err());
     }
 
     #[test]
     fn endpoint_text_uses_names() {
-        let l = lab_json();
-        assert_eq!(
-            endpoint_text(&l, &json!({"node_id": 1, "interface_index": 1})),
-            "r1:eth1"
-        );
-        assert_eq!(endpoint_text(&l, &json!({"network_id": 7})), "net:lan");
+        let l = sample();
+        assert_eq!(endpoint_text(&l, &Endpoint::node(1, 1)), "r1:eth1");
+        assert_eq!(endpoint_text(&l, &Endpoint::node(2, 0)), "h1:0");
+        assert_eq!(endpoint_text(&l, &Endpoint::network(7)), "net:lan");
+        assert_eq!(endpoint_text(&l, &Endpoint::node(9, 0)), "?:0");
+        assert_eq!(endpoint_text(&l, &Endpoint::network(9)), "net:?");
     }
 }

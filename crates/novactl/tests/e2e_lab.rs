@@ -572,6 +572,8 @@ fn hostile_names_and_json_are_refused_with_nothing_changed() {
         json!({"extras": {"command": "/bin/sh"}}),
         json!({"extras": {"addresses": {"eth0": ["10.0.0.1/99"]}}}),
         json!({"extras": {"addresses": {"../eth0": ["10.0.0.1/24"]}}}),
+        // Not a node spec field: refused by novactl itself (nova_api::NodeSpec).
+        json!({"extras": {}, "runtime_state": {"state": "running"}}),
     ] {
         let s = set.to_string();
         let out = ctl.run(&[
@@ -586,6 +588,8 @@ fn hostile_names_and_json_are_refused_with_nothing_changed() {
         ]);
         r.expect(&format!("node add {s}"), &out, EXIT_INVALID);
     }
+    let out = ctl.run(&["link", "metrics", "good", "lnk_001", "--loss-pct", "101"]);
+    r.expect("link metrics beyond the limits", &out, EXIT_INVALID);
     let out = ctl.run(&["node", "start", "good", "99"]);
     r.expect("node start of an unknown node", &out, EXIT_NOT_FOUND);
     let out = ctl.run(&["lab", "show", "no-such-lab"]);
@@ -682,6 +686,20 @@ fn labs_folders_networks_and_templates_through_novactl() {
     ctl.ok(&["link", "add", "two", "h:eth0", "net:lan"]);
     let links = ctl.json(&["link", "list", "two"]);
     assert_eq!(links.as_array().map(Vec::len), Some(1), "{links}");
+    let table = ctl.ok(&["link", "list", "two"]);
+    assert!(
+        table.contains("h:eth0") && table.contains("net:lan"),
+        "{table}"
+    );
+    // `lab show --json` is the lab's snapshot; `node show --json` the node stored and live.
+    let show = ctl.json(&["lab", "show", "two"]);
+    assert_eq!(show["ref"]["name"], "two", "{show}");
+    assert_eq!(show["lab"]["links"], links, "{show}");
+    assert_eq!(show["runtime"]["1"]["state"], "stopped", "{show}");
+    assert!(show["seq"].as_u64().is_some(), "{show}");
+    let node = ctl.json(&["node", "show", "two", "h"]);
+    assert_eq!(node["node"]["template"], "host", "{node}");
+    assert_eq!(node["live"]["state"], "stopped", "{node}");
     let exported = ctl.ok(&["lab", "export", "two"]);
     let doc: Value = serde_json::from_str(&exported).expect("export is JSON");
     assert_eq!(doc["schema"], 2);
