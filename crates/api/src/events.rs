@@ -161,6 +161,78 @@ impl LabEvent {
     }
 }
 
+impl LabSnapshot {
+    /// Applies one event to this copy of a lab (what every client that keeps a copy does).
+    /// Events at or below the copy's `seq` are skipped; the others apply idempotently (upserts
+    /// and deletes by id). Returns false for a `seq` gap: events were missed and the client must
+    /// take a new snapshot.
+    pub fn apply(&mut self, seq: u64, event: &LabEvent) -> bool {
+        if seq <= self.seq {
+            return true;
+        }
+        if seq != self.seq + 1 {
+            return false;
+        }
+        self.seq = seq;
+        let lab = &mut self.lab;
+        match event {
+            LabEvent::LabCreated { lab: r } | LabEvent::LabRenamed { lab: r } => {
+                self.lab_ref = r.clone();
+            }
+            LabEvent::LabDeleted { .. } => {}
+            LabEvent::NodeCreated { node } | LabEvent::NodeUpdated { node } => {
+                lab.nodes.insert(node.id.to_string(), node.clone());
+                self.runtime.entry(node.id).or_insert_with(|| NodeRuntime {
+                    node_id: node.id,
+                    ..Default::default()
+                });
+            }
+            LabEvent::NodeDeleted { node_id } => {
+                lab.nodes.shift_remove(&node_id.to_string());
+                self.runtime.remove(node_id);
+            }
+            LabEvent::NodeState(rt) => {
+                self.runtime.insert(rt.node_id, rt.clone());
+            }
+            LabEvent::NodeWarning { .. } | LabEvent::NodeWiped { .. } => {}
+            LabEvent::NetworkCreated { network } | LabEvent::NetworkUpdated { network } => {
+                lab.networks.insert(network.id.to_string(), network.clone());
+            }
+            LabEvent::NetworkDeleted { network_id } => {
+                lab.networks.shift_remove(&network_id.to_string());
+            }
+            LabEvent::LinkCreated { link } | LabEvent::LinkUpdated { link } => {
+                match lab.links.iter_mut().find(|l| l.id == link.id) {
+                    Some(l) => *l = link.clone(),
+                    None => lab.links.push(link.clone()),
+                }
+            }
+            LabEvent::LinkDeleted { link_id, .. } => lab.links.retain(|l| &l.id != link_id),
+            LabEvent::LayoutUpdated {
+                nodes,
+                networks,
+                viewport,
+                ..
+            } => {
+                for (id, p) in nodes {
+                    if let Some(n) = lab.nodes.get_mut(&id.to_string()) {
+                        (n.left, n.top) = (p.left, p.top);
+                    }
+                }
+                for (id, p) in networks {
+                    if let Some(n) = lab.networks.get_mut(&id.to_string()) {
+                        (n.left, n.top) = (p.left, p.top);
+                    }
+                }
+                if let Some(v) = viewport {
+                    (lab.viewport.x, lab.viewport.y, lab.viewport.zoom) = (v.x, v.y, v.zoom);
+                }
+            }
+        }
+        true
+    }
+}
+
 /// The `json` argument of the D-Bus `Event` signal: the event and the schema version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct EventPayload {
@@ -245,6 +317,51 @@ mod tests {
         let back = EventPayload::parse("node_state", &json).unwrap();
         assert_eq!(back.event, ev);
         assert!(EventPayload::parse("node_wiped", &json).is_err());
+    }
+
+    #[test]
+    fn snapshots_apply_events_in_order_and_report_gaps() {
+        let mut lab = nova_lab_model::Lab::new("l", "L");
+        let templates = nova_lab_model::TemplateSet::builtin().unwrap();
+        let host = templates
+            .get(&nova_lab_model::NodeKind::Linux, "host")
+            .unwrap();
+        let node = host.new_node(1, "h1");
+        let mut snap = LabSnapshot {
+            lab_ref: LabRef {
+                id: "l".into(),
+                name: "L".into(),
+                folder: String::new(),
+            },
+            lab: lab.clone(),
+            runtime: BTreeMap::new(),
+            seq: 10,
+        };
+        let created = LabEvent::NodeCreated { node: node.clone() };
+        assert!(snap.apply(11, &created));
+        assert!(snap.apply(11, &created), "a replayed event is skipped");
+        assert_eq!(snap.lab.nodes.len(), 1);
+        let running = LabEvent::NodeState(NodeRuntime {
+            node_id: 1,
+            state: NodeState::Running,
+            ..Default::default()
+        });
+        assert!(!snap.apply(13, &running), "seq 12 is missing");
+        assert!(snap.apply(12, &running));
+        assert_eq!(snap.runtime[&1].state, NodeState::Running);
+        let moved = LabEvent::LayoutUpdated {
+            node_ids: vec![1],
+            network_ids: vec![],
+            nodes: BTreeMap::from([(1, Position { left: 7, top: 9 })]),
+            networks: BTreeMap::new(),
+            viewport: None,
+        };
+        assert!(snap.apply(13, &moved));
+        assert_eq!((snap.lab.nodes["1"].left, snap.lab.nodes["1"].top), (7, 9));
+        assert!(snap.apply(14, &LabEvent::NodeDeleted { node_id: 1 }));
+        assert!(snap.lab.nodes.is_empty() && snap.runtime.is_empty());
+        lab.nodes.clear();
+        assert_eq!(snap.lab, lab);
     }
 
     #[test]

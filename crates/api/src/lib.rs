@@ -11,6 +11,7 @@
 //!   snapshots.
 //! - [`events`]: the lab event stream (docs/events.md) as one enum tagged by `type`.
 //! - [`catalogue`]: templates as clients see them.
+//! - [`web`]: the web gateway's own shapes (users, sessions, tokens, sharing, audit, system).
 //! - [`limits`]: every limit, from `nova-lab-model` (one source) plus the request sizes.
 //!
 //! Architecture Invariant: this crate does no I/O and knows nothing of D-Bus or HTTP; the lab
@@ -22,6 +23,7 @@ pub mod limits;
 pub mod runtime;
 pub mod specs;
 pub mod typescript;
+pub mod web;
 
 pub use catalogue::{TemplateCapabilities, TemplateInfo};
 pub use events::{EVENT_SCHEMA_VERSION, EventMessage, EventPayload, LabEvent, StreamControl};

@@ -13,6 +13,7 @@ use crate::runtime::{LabRef, LabSnapshot, NodeFailure, NodeRuntime, NodeState};
 use crate::specs::{
     LayoutSpec, LinkMetricsSpec, LinkSpec, NetworkPatch, NetworkSpec, NodePatch, NodeSpec,
 };
+use crate::web;
 
 /// Path of the generated file, relative to the repository root.
 pub const GENERATED_PATH: &str = "frontend/src/lib/api/generated.ts";
@@ -68,6 +69,28 @@ pub fn declarations() -> String {
     c.visit::<EventMessage>();
     c.visit::<StreamControl>();
     c.visit::<TemplateInfo>();
+    c.visit::<web::SessionInfo>();
+    c.visit::<web::LoginRequest>();
+    c.visit::<web::NewUserRequest>();
+    c.visit::<web::UserPatch>();
+    c.visit::<web::PasswordChange>();
+    c.visit::<web::TokenInfo>();
+    c.visit::<web::NewTokenRequest>();
+    c.visit::<web::CreatedToken>();
+    c.visit::<web::LabListItem>();
+    c.visit::<web::CreateLabRequest>();
+    c.visit::<web::ImportLabRequest>();
+    c.visit::<web::LabPatch>();
+    c.visit::<web::FolderRequest>();
+    c.visit::<web::FolderInfo>();
+    c.visit::<web::ShareInfo>();
+    c.visit::<web::ShareRequest>();
+    c.visit::<web::BatchNodesRequest>();
+    c.visit::<web::Created>();
+    c.visit::<web::BatchResult>();
+    c.visit::<web::AuditPage>();
+    c.visit::<web::VersionInfo>();
+    c.visit::<web::SystemStatus>();
     let mut out = String::from(
         "// Generated from the Rust API contract (crates/api) by ts-rs. Do not edit:\n\
          // NOVA_UPDATE_GENERATED=1 cargo test -p nova-api --test typescript\n\

@@ -2,7 +2,118 @@
 // NOVA_UPDATE_GENERATED=1 cargo test -p nova-api --test typescript
 /* eslint-disable */
 
+/**
+ * One audit entry.
+ */
+export type AuditEntryInfo = { 
+/**
+ * Id (increases).
+ */
+id: number, 
+/**
+ * When (unix ms).
+ */
+at: number, 
+/**
+ * Who.
+ */
+username: string, 
+/**
+ * From where.
+ */
+remote_addr: string | null, 
+/**
+ * What (`lab.create`, `node.start`, …).
+ */
+action: string, 
+/**
+ * Which lab.
+ */
+lab_id: string | null, 
+/**
+ * Which node.
+ */
+node_id: string | null, 
+/**
+ * What else.
+ */
+target: string | null, 
+/**
+ * `ok`, `denied` or `error`.
+ */
+result: string, 
+/**
+ * Details.
+ */
+detail: string | null, };
+
+/**
+ * A page of the audit log, newest first.
+ */
+export type AuditPage = { 
+/**
+ * Entries.
+ */
+entries: Array<AuditEntryInfo>, 
+/**
+ * Pass as `before` for the next page; absent on the last.
+ */
+next_before: number | null, };
+
+/**
+ * `POST /api/labs/{id}/nodes/batch`.
+ */
+export type BatchNodesRequest = { 
+/**
+ * The nodes to add, in order.
+ */
+nodes: Array<NodeSpec>, };
+
+/**
+ * Reply of start/stop of a whole lab.
+ */
+export type BatchResult = { 
+/**
+ * The nodes that failed, with why.
+ */
+failed: Array<NodeFailure>, };
+
 export type ConsoleType = "telnet" | "vnc" | "rdp" | "serial" | (string & {});
+
+/**
+ * `POST /api/labs`.
+ */
+export type CreateLabRequest = { 
+/**
+ * Folder ("" = top).
+ */
+folder: string, 
+/**
+ * Name.
+ */
+name: string, };
+
+/**
+ * Ids of created things.
+ */
+export type Created = { 
+/**
+ * The id (a number for nodes and networks, a string for labs and links).
+ */
+id: string, };
+
+/**
+ * The created token and its secret, shown this once.
+ */
+export type CreatedToken = { 
+/**
+ * The token.
+ */
+token: TokenInfo, 
+/**
+ * Send as `Authorization: Bearer <secret>`.
+ */
+secret: string, };
 
 /**
  * Lab-wide presentation defaults.
@@ -209,7 +320,46 @@ networks: { [key in number]: Position },
  */
 viewport: ViewportSpec | null, });
 
+/**
+ * A folder.
+ */
+export type FolderInfo = { 
+/**
+ * Path.
+ */
+path: string, 
+/**
+ * Owner's username, if it has one.
+ */
+owner: string | null, };
+
+/**
+ * `POST /api/folders`, `PATCH /api/folders/{path}`.
+ */
+export type FolderRequest = { 
+/**
+ * Folder path (`a/b`).
+ */
+path: string, };
+
 export type IconType = "router" | "server" | "switch" | "firewall" | "host" | (string & {});
+
+/**
+ * `POST /api/labs/import`.
+ */
+export type ImportLabRequest = { 
+/**
+ * Folder ("" = top).
+ */
+folder: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * The lab JSON document (schema 2, or 1 which is upgraded).
+ */
+lab: JsonValue, };
 
 /**
  * Runtime bookkeeping of an interface.
@@ -313,6 +463,11 @@ tasks: Array<Task>,
 configsets: { [key in string]: JsonValue }, };
 
 /**
+ * What a user may do with one lab.
+ */
+export type LabAccess = "viewer" | "editor" | "owner" | "admin";
+
+/**
  * One change of a lab.
  */
 export type LabEvent = { "type": "lab_created", 
@@ -400,6 +555,44 @@ networks: { [key in number]: Position },
  * The new view, when it changed.
  */
 viewport: ViewportSpec | null, };
+
+/**
+ * One lab as listed for a user.
+ */
+export type LabListItem = { 
+/**
+ * Lab id.
+ */
+id: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Folder.
+ */
+folder: string, 
+/**
+ * Owner's username, if the lab has one.
+ */
+owner: string | null, 
+/**
+ * What the user may do with it.
+ */
+access: LabAccess, };
+
+/**
+ * `PATCH /api/labs/{id}`: rename and/or move.
+ */
+export type LabPatch = { 
+/**
+ * New name.
+ */
+name?: string, 
+/**
+ * New folder.
+ */
+folder?: string, };
 
 /**
  * A lab's identity and place.
@@ -591,6 +784,19 @@ export type LinkStyle = "orthogonal" | "bezier" | "straight" | (string & {});
  * carries a free-form command line.
  */
 export type LinuxProfile = "busybox-host" | "frr-router";
+
+/**
+ * `POST /api/session`.
+ */
+export type LoginRequest = { 
+/**
+ * Login name.
+ */
+username: string, 
+/**
+ * Password.
+ */
+password: string, };
 
 export type LooseBool = boolean | number;
 
@@ -838,6 +1044,40 @@ icon?: string,
 visibility?: boolean, };
 
 export type NetworkType = "linux_bridge" | "nat_cloud" | "bridge_cloud" | (string & {});
+
+/**
+ * `POST /api/tokens`.
+ */
+export type NewTokenRequest = { 
+/**
+ * A name to recognise it by.
+ */
+name: string, 
+/**
+ * When it stops working (unix ms).
+ */
+expires_at?: number, };
+
+/**
+ * `POST /api/users`.
+ */
+export type NewUserRequest = { 
+/**
+ * Login name.
+ */
+username: string, 
+/**
+ * Password.
+ */
+password: string, 
+/**
+ * Global role.
+ */
+role: RoleName, 
+/**
+ * Name for people.
+ */
+display_name?: string, };
 
 /**
  * A node: one router, switch, firewall or host.
@@ -1155,6 +1395,20 @@ extras?: { [key in string]: JsonValue }, };
 export type NodeState = "stopped" | "starting" | "running" | "stopping" | "degraded" | "failed";
 
 /**
+ * `PUT /api/users/{id}/password`: users change their own with the current one; admins set
+ * anyone's.
+ */
+export type PasswordChange = { 
+/**
+ * The current password (required for one's own).
+ */
+current_password?: string, 
+/**
+ * The new password.
+ */
+new_password: string, };
+
+/**
  * A picture (background map) attached to the lab (kept verbatim).
  */
 export type Picture = { 
@@ -1209,6 +1463,54 @@ left: number,
  */
 top: number, };
 
+/**
+ * A global role: what a user may do anywhere.
+ */
+export type RoleName = "admin" | "editor" | "viewer";
+
+/**
+ * The signed-in session (`POST`/`GET /api/session`).
+ */
+export type SessionInfo = { 
+/**
+ * Who.
+ */
+user: UserInfo, 
+/**
+ * Send as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE.
+ */
+csrf_token: string, 
+/**
+ * When the session ends at the latest (unix ms).
+ */
+expires_at: number, };
+
+/**
+ * Who a lab is shared with.
+ */
+export type ShareInfo = { 
+/**
+ * User id.
+ */
+user_id: number, 
+/**
+ * Username.
+ */
+username: string, 
+/**
+ * `viewer` or `editor` (as an access level).
+ */
+level: LabAccess, };
+
+/**
+ * `PUT /api/labs/{id}/shares/{user_id}`.
+ */
+export type ShareRequest = { 
+/**
+ * `viewer` or `editor`.
+ */
+level: LabAccess, };
+
 export type Side = "top" | "right" | "bottom" | "left" | (string & {});
 
 /**
@@ -1231,6 +1533,43 @@ reason: string,
  * The lab now.
  */
 snapshot: LabSnapshot, };
+
+/**
+ * `GET /api/system/status` (admins).
+ */
+export type SystemStatus = { 
+/**
+ * Logical CPUs.
+ */
+cpus: number, 
+/**
+ * 1-minute load average.
+ */
+load1: number, 
+/**
+ * Memory in bytes.
+ */
+memory_total: number, 
+/**
+ * Available memory in bytes.
+ */
+memory_available: number, 
+/**
+ * Size of the file system holding the labs, in bytes.
+ */
+disk_total: number, 
+/**
+ * Free space there, in bytes.
+ */
+disk_available: number, 
+/**
+ * Labs.
+ */
+labs: number, 
+/**
+ * Nodes by kind, then by state.
+ */
+nodes: { [key in string]: { [key in string]: number } }, };
 
 /**
  * A lab task (kept verbatim).
@@ -1335,6 +1674,98 @@ type?: string | null,
  * Rendered content.
  */
 data?: string | null, };
+
+/**
+ * An API token (its secret is shown once, at creation).
+ */
+export type TokenInfo = { 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Name given at creation.
+ */
+name: string, 
+/**
+ * First characters of the secret, to tell tokens apart.
+ */
+prefix: string, 
+/**
+ * Created (unix ms).
+ */
+created_at: number, 
+/**
+ * Stops working (unix ms), if ever.
+ */
+expires_at: number | null, 
+/**
+ * Last used (unix ms).
+ */
+last_used_at: number | null, };
+
+/**
+ * A web user.
+ */
+export type UserInfo = { 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Login name.
+ */
+username: string, 
+/**
+ * Name for people.
+ */
+display_name: string, 
+/**
+ * Global role.
+ */
+role: RoleName, 
+/**
+ * Cannot log in.
+ */
+disabled: boolean, 
+/**
+ * Created (unix ms).
+ */
+created_at: number, };
+
+/**
+ * `PATCH /api/users/{id}` (admins only).
+ */
+export type UserPatch = { 
+/**
+ * Name for people.
+ */
+display_name?: string, 
+/**
+ * Global role.
+ */
+role?: RoleName, 
+/**
+ * Disable (ends the user's sessions) or enable.
+ */
+disabled?: boolean, };
+
+/**
+ * `GET /api/system/version`.
+ */
+export type VersionInfo = { 
+/**
+ * The gateway's version.
+ */
+gateway: string, 
+/**
+ * labd's version ("" when not reachable).
+ */
+labd: string, 
+/**
+ * The API's event schema version.
+ */
+event_schema: number, };
 
 /**
  * The canvas view.

@@ -1,0 +1,204 @@
+//! The guard in front of every route: who is calling (session cookie or API token), CSRF for
+//! cookie-authenticated changes, the route's rule through [`crate::authz::authorize`], and the
+//! audit record of every change (database and journal, with a fixed MESSAGE_ID).
+
+use axum::RequestExt as _;
+use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use nova_gateway_store::{AuditResult, NewAuditEntry, now_ms};
+
+use crate::authz::authorize;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, Identity, Peer};
+
+/// The session cookie.
+pub const COOKIE: &str = "nova_session";
+/// The CSRF header.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// journald MESSAGE_ID of audit records (`journalctl MESSAGE_ID=…`).
+pub const AUDIT_MESSAGE_ID: &str = "6f0c3b1e4d2a4b8e9a7c5d3f1e2b4a69";
+
+/// The value of cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Who sent these headers, if anyone.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Identity>> {
+    let now = now_ms();
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?;
+        return match state
+            .store
+            .authenticate_api_token(token.trim(), now)
+            .await?
+        {
+            Some((_, user)) => Ok(Some(Identity {
+                user,
+                session: None,
+            })),
+            None => Err(ApiError::unauthorized(
+                "the API token is unknown, revoked or expired",
+            )),
+        };
+    }
+    let Some(secret) = cookie(headers, COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .session_by_token(&secret, now)
+        .await?
+        .map(|(session, user)| Identity {
+            user,
+            session: Some(session),
+        }))
+}
+
+fn is_change(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The middleware (`route_layer`, so it runs for matched routes only).
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+    else {
+        return ApiError::not_found("no such route").into_response();
+    };
+    let Some(route) = state
+        .routes
+        .iter()
+        .find(|((m, p), _)| *m == method && *p == path)
+        .map(|(_, r)| r.clone())
+    else {
+        // A route without a rule cannot be built (the router comes from the table); refuse
+        // anyway rather than serve it.
+        return ApiError::internal(format!("{method} {path} has no authorization rule"))
+            .into_response();
+    };
+    let params: Vec<(String, String)> = match req.extract_parts::<RawPathParams>().await {
+        Ok(p) => p
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
+    };
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let lab_id = if route.rule.is_lab_scoped() {
+        param("id")
+    } else {
+        None
+    };
+    let peer = req
+        .extensions()
+        .get::<Peer>()
+        .copied()
+        .unwrap_or(Peer(None));
+    let addr = peer.0.map(|a| a.ip().to_string());
+
+    let decided: ApiResult<Option<Identity>> = async {
+        let who = identify(&state, req.headers()).await?;
+        if is_change(&method)
+            && let Some(Identity {
+                session: Some(s), ..
+            }) = &who
+        {
+            let given = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !s.csrf_matches(given) {
+                return Err(ApiError::forbidden(
+                    "missing or wrong X-CSRF-Token header (take it from GET /api/session)",
+                ));
+            }
+        }
+        let access = match (&who, &lab_id) {
+            (Some(w), Some(id)) => state.lab_access(&w.user, id).await?,
+            _ => None,
+        };
+        authorize(
+            who.as_ref().map(|w| &w.user),
+            route.rule,
+            lab_id.as_deref(),
+            access,
+        )?;
+        if let Some(a) = access {
+            req.extensions_mut().insert(a);
+        }
+        Ok(who)
+    }
+    .await;
+
+    let (who, response) = match decided {
+        Ok(who) => {
+            if let Some(w) = &who {
+                req.extensions_mut().insert(w.clone());
+            }
+            (who, next.run(req).await)
+        }
+        Err(e) => (None, e.into_response()),
+    };
+    if is_change(&method) && !route.action.is_empty() {
+        let status = response.status();
+        let result = if status.is_success() {
+            AuditResult::Ok
+        } else if status == 401 || status == 403 {
+            AuditResult::Denied
+        } else {
+            AuditResult::Error
+        };
+        let username = who
+            .as_ref()
+            .map_or("-".to_string(), |w| w.user.username.clone());
+        let mut entry = NewAuditEntry::new(now_ms(), username.clone(), route.action, result);
+        entry.user_id = who.as_ref().map(|w| w.user.id);
+        entry.remote_addr = addr.clone();
+        entry.lab_id = lab_id
+            .clone()
+            .or_else(|| response.extensions().get::<AuditLab>().map(|a| a.0.clone()));
+        entry.node_id = param("node");
+        entry.target = param("net")
+            .or_else(|| param("link"))
+            .or_else(|| param("user"))
+            .or_else(|| param("path"))
+            .or_else(|| param("token"));
+        entry.detail = (!status.is_success()).then(|| status.to_string());
+        tracing::info!(
+            MESSAGE_ID = AUDIT_MESSAGE_ID,
+            AUDIT_ACTION = route.action,
+            AUDIT_USER = %username,
+            AUDIT_RESULT = result.as_str(),
+            LAB_ID = entry.lab_id.as_deref().unwrap_or(""),
+            "audit: {username} {} -> {}",
+            route.action,
+            status.as_u16()
+        );
+        if let Err(e) = state.store.record(&entry).await {
+            tracing::error!("audit record not written: {e}");
+        }
+    }
+    response
+}
+
+/// A lab id a handler adds to its response for the audit record (e.g. a lab just created).
+#[derive(Debug, Clone)]
+pub struct AuditLab(pub String);
