@@ -2,11 +2,14 @@
 //!
 //! Per node: `spawn` (work dir + namespaces + mounts, until the node blocks), `release`
 //! (journal/console connect + exec of busybox sh), and "ready" (until the init script has
-//! configured lo and logged "host ready"), then kill and wait. Nodes have no interfaces,
+//! configured lo and logged "host ready"), then kill and wait. Then, with all running: each
+//! node's console from `open_console` until its prompt is read, and the memory of the console
+//! holders (one per node, from `smaps_rollup`). Nodes have no interfaces,
 //! so no veth wiring is included (that is netd's part). Runs as whoever runs it; works
 //! unprivileged: `setpriv --reuid=nobody --regid=nogroup --clear-groups env NLN_BENCH_DIR=<dir>
 //! target/release/deps/start-*`.
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use nova_linux_node::{Hostname, Ident, LinuxNodeSpec, Profile, RunningNode, spawn};
@@ -76,6 +79,12 @@ fn main() {
         nodes.push(node);
     }
     let all = t_all.elapsed();
+    let mut con: Vec<Duration> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| console_prompt(n, i))
+        .collect();
+    let mem = holders_memory(&nodes);
     let t_stop = Instant::now();
     for n in &nodes {
         assert!(n.kill(Duration::from_secs(5)).unwrap());
@@ -89,9 +98,63 @@ fn main() {
     stats("release (until exec)", &mut rel);
     stats("release -> init ready", &mut rdy);
     stats("spawn -> init ready", &mut total);
+    stats("open_console -> prompt", &mut con);
+    let per = |kib: u64| kib as f64 / nodes.len() as f64 / 1024.0;
+    println!(
+        "console holders, per node: Rss {:.2} MiB, Pss {:.2} MiB, Private {:.2} MiB",
+        per(mem[0]),
+        per(mem[1]),
+        per(mem[2])
+    );
     println!(
         "all {NODES} started and ready in {:.1} ms; all stopped (SIGKILL + wait) in {:.1} ms",
         all.as_secs_f64() * 1e3,
         stop.as_secs_f64() * 1e3
     );
+}
+
+/// Connects to node `i`'s console and reads until its prompt (`h<i>:/# `) arrived.
+fn console_prompt(node: &RunningNode, i: usize) -> Duration {
+    let prompt = format!("h{i}:/# ");
+    let t = Instant::now();
+    let mut s = node.open_console().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+    while !String::from_utf8_lossy(&seen).contains(&prompt) {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "console of node {i} closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    t.elapsed()
+}
+
+/// Sums of Rss, Pss and Private (clean + dirty) in KiB over the nodes' console holders (the
+/// children of each node's PID 1 named `nova-ve-console`).
+fn holders_memory(nodes: &[RunningNode]) -> [u64; 3] {
+    let mut sum = [0u64; 3];
+    for n in nodes {
+        let pid = n.pid();
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+        for kid in kids.split_whitespace() {
+            let cmd = std::fs::read(format!("/proc/{kid}/cmdline")).unwrap_or_default();
+            if !cmd.starts_with(b"nova-ve-console") {
+                continue;
+            }
+            let rollup = std::fs::read_to_string(format!("/proc/{kid}/smaps_rollup")).unwrap();
+            for line in rollup.lines() {
+                let mut w = line.split_whitespace();
+                let (Some(key), Some(v)) = (w.next(), w.next()) else {
+                    continue;
+                };
+                let v: u64 = v.parse().unwrap_or(0);
+                match key {
+                    "Rss:" => sum[0] += v,
+                    "Pss:" => sum[1] += v,
+                    "Private_Clean:" | "Private_Dirty:" => sum[2] += v,
+                    _ => {}
+                }
+            }
+        }
+    }
+    sum
 }

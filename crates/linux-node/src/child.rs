@@ -10,6 +10,9 @@
 //! exits. The node is PID 1 of its own PID namespace (when it exits the kernel kills
 //! everything left in the node) and is not labd's child, so labd never has zombies to reap
 //! and nodes look the same before and after a labd restart.
+//!
+//! After release the node binds its console socket and forks the console holder, which
+//! execs `/proc/self/exe` (see [`crate::holder`]), before exec'ing its own program.
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -17,7 +20,9 @@ use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::console::CONSOLE_SOCKET;
 use crate::error::{Result, invalid};
+use crate::holder::{self, LISTEN_FD};
 
 /// The setup step a node process was at when it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +44,15 @@ pub enum Step {
     DevNull,
     OutputLog,
     Exec,
+    ConsoleSocket,
+    ConsoleFork,
+    ConsoleExec,
     Unknown,
 }
 
 impl Step {
     fn from_u8(v: u8) -> Self {
-        const ALL: [Step; 15] = [
+        const ALL: [Step; 18] = [
             Step::Fork,
             Step::Clone,
             Step::Setgroups,
@@ -60,6 +68,9 @@ impl Step {
             Step::DevNull,
             Step::OutputLog,
             Step::Exec,
+            Step::ConsoleSocket,
+            Step::ConsoleFork,
+            Step::ConsoleExec,
         ];
         ALL.into_iter()
             .find(|s| *s as u8 == v)
@@ -85,6 +96,9 @@ impl fmt::Display for Step {
             Self::DevNull => "open /dev/null",
             Self::OutputLog => "open the fallback console log",
             Self::Exec => "exec the node's program",
+            Self::ConsoleSocket => "bind the console socket in the work dir",
+            Self::ConsoleFork => "fork the console holder",
+            Self::ConsoleExec => "exec the console holder (/proc/self/exe)",
             Self::Unknown => "an unknown step",
         })
     }
@@ -160,12 +174,75 @@ pub struct ChildPlan {
     journal_header: Vec<u8>,
     console_log: CString,
     program: CString,
+    work_dir: CString,
+    /// `console.sock`, relative: bound after a chdir to the work dir, so any work dir length
+    /// fits `sun_path`.
+    console_addr: libc::sockaddr_un,
     // The pointer arrays point into these; kept alive alongside.
     _argv: Vec<CString>,
     _envp: Vec<CString>,
+    _holder_argv: Vec<CString>,
+    _holder_envp: Vec<CString>,
     argv_ptrs: Vec<*const libc::c_char>,
     envp_ptrs: Vec<*const libc::c_char>,
+    holder_argv_ptrs: Vec<*const libc::c_char>,
+    holder_envp_ptrs: Vec<*const libc::c_char>,
+    holder_stack: HolderStack,
 }
+
+/// The stack the console holder's `clone(CLONE_VM | CLONE_VFORK)` child runs on until its
+/// exec (as `posix_spawn` does): no copy of the node process's page tables — still those of
+/// labd's whole address space at that point — and nothing to tear down at the exec.
+#[derive(Debug)]
+struct HolderStack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl HolderStack {
+    /// Plenty for `exec_holder` (a few syscalls and one 8-byte report).
+    const LEN: usize = 64 * 1024;
+
+    fn new() -> Result<Self> {
+        // SAFETY: a fresh private anonymous mapping; checked for MAP_FAILED below.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                Self::LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(crate::error::os("mmap holder stack")(
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(Self {
+            base,
+            len: Self::LEN,
+        })
+    }
+
+    /// The initial stack pointer (stacks grow down), 16-byte aligned.
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping, which is page-aligned (so is the end).
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for HolderStack {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// What the console holder's fork execs: the binary that spawned the node, whose
+/// constructor ([`crate::holder`]) becomes the holder.
+const HOLDER_PROGRAM: &CStr = c"/proc/self/exe";
 
 /// The journal's stream socket (see systemd's `sd_journal_stream_fd`).
 pub const JOURNAL_STREAM_SOCKET: &str = "/run/systemd/journal/stdout";
@@ -181,6 +258,8 @@ pub struct PlanInput<'a> {
     pub program: &'a str,
     pub argv: Vec<Vec<u8>>,
     pub env: Vec<Vec<u8>>,
+    pub work_dir: &'a Path,
+    pub holder_env: Vec<Vec<u8>>,
 }
 
 impl ChildPlan {
@@ -192,6 +271,13 @@ impl ChildPlan {
         let envp = cstrings(input.env)?;
         let argv_ptrs = null_terminated(&argv);
         let envp_ptrs = null_terminated(&envp);
+        let holder_argv = cstrings(holder::ARGV.iter().map(|a| a.as_bytes().to_vec()).collect())?;
+        let holder_envp = cstrings(input.holder_env)?;
+        let holder_argv_ptrs = null_terminated(&holder_argv);
+        let holder_envp_ptrs = null_terminated(&holder_envp);
+        // A use of the holder's constructor from the spawning code: whichever binary can
+        // spawn a node links it, so the holder's exec of that binary finds it.
+        std::hint::black_box(&holder::HOLDER_HOOK);
         Ok(Self {
             uid_map: format!("0 {uid} 1\n").into_bytes(),
             gid_map: format!("0 {gid} 1\n").into_bytes(),
@@ -201,10 +287,17 @@ impl ChildPlan {
             journal_header: journal_header(&input.journal_identifier),
             console_log: path_cstring(input.console_log)?,
             program: cstring(input.program.as_bytes().to_vec())?,
+            work_dir: path_cstring(input.work_dir)?,
+            console_addr: unix_addr(Path::new(CONSOLE_SOCKET))?,
             _argv: argv,
             _envp: envp,
+            _holder_argv: holder_argv,
+            _holder_envp: holder_envp,
             argv_ptrs,
             envp_ptrs,
+            holder_argv_ptrs,
+            holder_envp_ptrs,
+            holder_stack: HolderStack::new()?,
         })
     }
 }
@@ -372,6 +465,9 @@ fn node_main(plan: &ChildPlan, fds: ChildFds) -> ! {
         Ok(r) => report(fds.status_w, r),
         Err((step, e)) => fail(fds.status_w, step, e),
     }
+    if let Err((step, e)) = start_console(plan, fds.status_w) {
+        fail(fds.status_w, step, e);
+    }
     // SAFETY: program, argv and envp are NUL-terminated strings and null-terminated pointer
     // arrays owned by `plan`, alive until exec replaces the process.
     unsafe {
@@ -512,6 +608,114 @@ fn stdio_to_devnull() -> StepResult {
         unsafe { libc::close(fd) };
     }
     Ok(())
+}
+
+/// Binds `<work_dir>/console.sock` (mode 0600) and forks the console holder, which gets the
+/// listening socket on [`LISTEN_FD`]. Binding here, before the node's program runs, means
+/// the socket accepts connections (queued until the holder runs) by the time `release`
+/// returns. The holder is a child of the node's PID 1: in all its namespaces and its scope.
+fn start_console(plan: &ChildPlan, status_w: RawFd) -> StepResult {
+    // SAFETY: plain socket creation.
+    let lfd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    check(lfd, Step::ConsoleSocket)?;
+    let listening = bind_console(plan, lfd);
+    let forked = listening.and_then(|()| {
+        let args = HolderArgs {
+            plan,
+            lfd,
+            status_w,
+        };
+        let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+        // SAFETY: the child runs `holder_entry` on its own prepared stack, sharing our memory
+        // while we are suspended (CLONE_VFORK) until it execs or exits; it only reads `args`
+        // (alive in this frame meanwhile) and the plan, and makes raw syscalls.
+        let pid = unsafe {
+            libc::clone(
+                holder_entry,
+                plan.holder_stack.top(),
+                flags,
+                (&args as *const HolderArgs<'_>).cast_mut().cast(),
+            )
+        };
+        if pid < 0 {
+            Err((Step::ConsoleFork, errno()))
+        } else {
+            Ok(())
+        }
+    });
+    // SAFETY: closes our copy of the socket; the holder has its own.
+    unsafe { libc::close(lfd) };
+    forked
+}
+
+fn bind_console(plan: &ChildPlan, lfd: RawFd) -> StepResult {
+    // SAFETY: NUL-terminated path owned by the plan.
+    check(
+        unsafe { libc::chdir(plan.work_dir.as_ptr()) },
+        Step::ConsoleSocket,
+    )?;
+    let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    let addr = (&plan.console_addr as *const libc::sockaddr_un).cast();
+    // SAFETY: unlink of a static relative path (a stale socket of an earlier run); umask and
+    // bind on the prepared address; chdir back to a static path.
+    let (rc, e) = unsafe {
+        libc::unlink(plan.console_addr.sun_path.as_ptr());
+        let old = libc::umask(0o177);
+        let rc = libc::bind(lfd, addr, len);
+        let e = errno();
+        libc::umask(old);
+        libc::chdir(c"/".as_ptr());
+        (rc, e)
+    };
+    if rc < 0 {
+        return Err((Step::ConsoleSocket, e));
+    }
+    // SAFETY: listen on the socket just bound.
+    check(unsafe { libc::listen(lfd, 64) }, Step::ConsoleSocket)
+}
+
+struct HolderArgs<'a> {
+    plan: &'a ChildPlan,
+    lfd: RawFd,
+    status_w: RawFd,
+}
+
+extern "C" fn holder_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points at the HolderArgs in start_console's frame, which lives until we
+    // exec or exit (the parent is suspended by CLONE_VFORK).
+    let a = unsafe { &*arg.cast::<HolderArgs<'_>>() };
+    exec_holder(a.plan, a.lfd, a.status_w)
+}
+
+/// In the holder's clone: the socket onto [`LISTEN_FD`] (inheritable), exec the spawning
+/// binary. Failures are reported on the status pipe, which `release` reads to its EOF.
+fn exec_holder(plan: &ChildPlan, lfd: RawFd, status_w: RawFd) -> ! {
+    let mut report_fd = status_w;
+    if report_fd == LISTEN_FD {
+        // SAFETY: duplicates our status pipe end above LISTEN_FD (close-on-exec).
+        report_fd = unsafe { libc::fcntl(status_w, libc::F_DUPFD_CLOEXEC, LISTEN_FD + 1) };
+    }
+    // SAFETY: descriptor juggling on descriptors this process owns.
+    let rc = unsafe {
+        if lfd == LISTEN_FD {
+            libc::fcntl(lfd, libc::F_SETFD, 0)
+        } else {
+            libc::dup2(lfd, LISTEN_FD)
+        }
+    };
+    if rc < 0 {
+        fail(report_fd, Step::ConsoleExec, errno());
+    }
+    // SAFETY: program, argv and envp are NUL-terminated strings and null-terminated pointer
+    // arrays owned by `plan`, alive until exec replaces the process.
+    unsafe {
+        libc::execve(
+            HOLDER_PROGRAM.as_ptr(),
+            plan.holder_argv_ptrs.as_ptr(),
+            plan.holder_envp_ptrs.as_ptr(),
+        )
+    };
+    fail(report_fd, Step::ConsoleExec, errno())
 }
 
 fn wait_for_go(go_r: RawFd) -> bool {

@@ -67,6 +67,23 @@ pub enum Error {
     /// `exec_in_node` was given an empty argv.
     #[error("exec_in_node: empty argv")]
     EmptyArgv,
+    /// Nothing answers on the node's console socket: the node is not running (or was never
+    /// started with this work dir).
+    #[error("node has no console socket at {path} ({source}): is it running?")]
+    ConsoleUnavailable {
+        /// `<work_dir>/console.sock`.
+        path: PathBuf,
+        /// Why connecting failed (no such file, connection refused, ...).
+        source: io::Error,
+    },
+    /// The node's console holder refused a request or did not answer.
+    #[error("console at {path}: {reason}")]
+    Console {
+        /// `<work_dir>/console.sock`.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Result alias for this crate.

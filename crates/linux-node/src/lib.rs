@@ -13,6 +13,11 @@
 //!    running the generated init script as PID 1. Dropping a `PendingNode` kills it.
 //!
 //! [`exec_in_node`] runs a command inside a running node (e.g. `vtysh`, busybox `ping`).
+//!
+//! Every released node also has an interactive console: a shell on a PTY held by a small
+//! process inside the node (so it survives a labd restart), reached with [`open_console`]
+//! (raw bytes after a one-byte handshake, with a replay of recent output; several viewers
+//! at once) and resized with [`resize_console`]. See [`console`] for the design and protocol.
 //! See docs/linux-nodes.md for the design and measured start times.
 //!
 //! Architecture invariant: nothing here needs privileges beyond owning the node's user
@@ -20,14 +25,21 @@
 //! fallback to a console log in the work dir).
 
 mod child;
+pub mod console;
 mod error;
 mod exec;
+mod holder;
 mod node;
 mod script;
 mod spec;
 mod workdir;
 
 pub use child::{JOURNAL_STREAM_SOCKET, Step};
+pub use console::{
+    CONSOLE_REPLY_TIMEOUT, CONSOLE_RING_LEN, CONSOLE_SOCKET, MAX_CONSOLE_VIEWERS, MODE_SIZE,
+    MODE_VIEW, REPLY_BAD, REPLY_FULL, REPLY_OK, VIEWER_BACKLOG_MAX, console_socket_path,
+    open_console, resize_console,
+};
 pub use error::{Error, Result};
 pub use exec::{add_interface_address, exec_in_node, node_command};
 pub use node::{

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::child::{self, ChildFds, ChildPlan, PlanInput, RECORD_LEN, Record};
 use crate::error::{Error, Result, os};
+use crate::holder;
 use crate::script::{BUSYBOX, FRR_LIBEXEC};
 use crate::spec::{LinuxNodeSpec, Profile};
 use crate::workdir::{self, WorkFiles};
@@ -151,12 +152,24 @@ fn plan_input<'a>(
     journal_socket: &'a Path,
 ) -> PlanInput<'a> {
     let script = files.init_script.as_os_str().as_encoded_bytes().to_vec();
-    let env = [
+    let env: Vec<Vec<u8>> = [
         "PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
         "HOME=/root".to_owned(),
         format!("NOVA_LAB={}", spec.lab),
         format!("NOVA_NODE={}", spec.node),
-    ];
+    ]
+    .into_iter()
+    .map(String::into_bytes)
+    .collect();
+    let profile = match spec.profile {
+        Profile::BusyboxHost { .. } => "host",
+        Profile::FrrRouter { .. } => "router",
+    };
+    let mut holder_env = env.clone();
+    holder_env.push([holder::ENV_HOLDER.to_bytes(), b"=1"].concat());
+    holder_env.push(format!("{}={profile}", holder::ENV_PROFILE).into_bytes());
+    let history = files.console_history.as_os_str().as_encoded_bytes();
+    holder_env.push([holder::ENV_HISTORY.as_bytes(), b"=", history].concat());
     PlanInput {
         hostname: spec.hostname.as_str(),
         journal_identifier: spec.journal_identifier(),
@@ -165,7 +178,9 @@ fn plan_input<'a>(
         frr: files.frr_etc.as_deref().zip(files.group.as_deref()),
         program: BUSYBOX,
         argv: vec![b"sh".to_vec(), script],
-        env: env.into_iter().map(String::into_bytes).collect(),
+        env,
+        work_dir: &spec.work_dir,
+        holder_env,
     }
 }
 
@@ -447,5 +462,17 @@ impl RunningNode {
     /// The console log path used when journald is absent.
     pub fn console_log(&self) -> &Path {
         &self.files.console_log
+    }
+    /// Becomes a viewer of the node's interactive console (see [`crate::open_console`]).
+    pub fn open_console(&self) -> Result<std::os::unix::net::UnixStream> {
+        crate::console::open_console(self.work_dir())
+    }
+    /// Sets the console's window size (see [`crate::resize_console`]).
+    pub fn resize_console(&self, rows: u16, cols: u16) -> Result<()> {
+        crate::console::resize_console(self.work_dir(), rows, cols)
+    }
+    fn work_dir(&self) -> &Path {
+        // The socket is `<work_dir>/console.sock`.
+        self.files.console_socket.parent().unwrap_or(Path::new("/"))
     }
 }

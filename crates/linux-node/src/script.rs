@@ -5,6 +5,11 @@
 //! PID namespace, the shell traps TERM/INT/HUP (PID 1 ignores signals it has no handler
 //! for, so without the trap `systemctl stop` would wait for its SIGKILL timeout), reaps
 //! orphans while it `wait`s, and its exit makes the kernel kill the rest of the node.
+//!
+//! The script always waits for the pids it started (`wait $pids`), never with a bare `wait`:
+//! PID 1 also has a child it did not start, the console holder (forked before the exec), and
+//! busybox ash's bare `wait` keeps blocking while any child at all is alive (it stops only on
+//! ECHILD or a trapped signal), so it would never return — e.g. in the TERM trap.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -36,8 +41,10 @@ fn prologue() -> String {
 bb={BUSYBOX}
 pids=""
 stop() {{
-  [ -n "$pids" ] && $bb kill -TERM $pids 2>/dev/null
-  wait
+  if [ -n "$pids" ]; then
+    $bb kill -TERM $pids 2>/dev/null
+    wait $pids
+  fi
   exit 0
 }}
 trap stop TERM INT HUP
@@ -79,7 +86,7 @@ fn host_body(s: &mut String, gateway: Option<IpAddr>) {
 while :; do
   $bb sleep 2147483647 &
   pids=$!
-  wait
+  wait $pids
 done
 "#,
     );
@@ -105,7 +112,7 @@ fn router_body(s: &mut String, daemons: &BTreeSet<FrrDaemon>) {
         r#"/usr/bin/vtysh -b || echo "nova-node: vtysh -b failed to apply /etc/frr/frr.conf" >&2
 echo "nova-node: router ready"
 # Returns when every daemon has exited (or on a trapped signal, which exits via stop).
-wait
+wait $pids
 echo "nova-node: all FRR daemons exited" >&2
 "#,
     );
@@ -163,6 +170,8 @@ mod tests {
         assert!(s.contains("$bb ip addr add 2001:db8::1/64 dev eth2"));
         assert!(s.contains("$bb ip -4 route add default via 192.0.2.254"));
         assert!(s.contains("trap stop TERM INT HUP"));
+        // Only the script's own children: PID 1 also parents the console holder.
+        assert!(!s.lines().any(|l| l.trim() == "wait"), "bare wait in:\n{s}");
     }
 
     #[test]
@@ -181,5 +190,7 @@ mod tests {
         assert!(s.contains("/usr/lib/frr/bgpd -u root -g root"));
         assert!(!s.contains("staticd"));
         assert!(s.contains("/usr/bin/vtysh -b"));
+        assert!(s.contains("\nwait $pids\n"));
+        assert!(!s.lines().any(|l| l.trim() == "wait"), "bare wait in:\n{s}");
     }
 }

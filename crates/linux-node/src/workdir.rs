@@ -1,5 +1,6 @@
 //! The node's work directory: the generated init script, the FRR files bind-mounted into
-//! the node's mount namespace, and the console log used when journald is absent.
+//! the node's mount namespace, the console log used when journald is absent, and the
+//! interactive console's socket and shell history.
 
 use std::fs;
 use std::io;
@@ -23,6 +24,11 @@ pub struct WorkFiles {
     pub init_script: PathBuf,
     /// Console log used when the journal's stream socket is absent.
     pub console_log: PathBuf,
+    /// The interactive console's socket, bound by the node when released (see
+    /// [`crate::open_console`]).
+    pub console_socket: PathBuf,
+    /// The console shell's history (`HISTFILE`), kept across shell restarts.
+    pub console_history: PathBuf,
     /// `<work>/etc/frr`, bind-mounted on `/etc/frr` (routers only).
     pub frr_etc: Option<PathBuf>,
     /// `<work>/etc/group`, bind-mounted on `/etc/group` (routers only).
@@ -38,6 +44,8 @@ pub fn prepare(spec: &LinuxNodeSpec) -> Result<WorkFiles> {
     let mut files = WorkFiles {
         init_script,
         console_log: dir.join("console.log"),
+        console_socket: crate::console::console_socket_path(dir),
+        console_history: dir.join("console_history"),
         frr_etc: None,
         group: None,
     };
