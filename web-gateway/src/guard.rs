@@ -75,6 +75,12 @@ fn is_change(m: &Method) -> bool {
 /// The middleware (`route_layer`, so it runs for matched routes only).
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
+    // axum answers HEAD with the GET handler; it has the GET route's rule.
+    let lookup = if method == Method::HEAD {
+        Method::GET
+    } else {
+        method.clone()
+    };
     let Some(path) = req
         .extensions()
         .get::<MatchedPath>()
@@ -85,7 +91,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let Some(route) = state
         .routes
         .iter()
-        .find(|((m, p), _)| *m == method && *p == path)
+        .find(|((m, p), _)| *m == lookup && *p == path)
         .map(|(_, r)| r.clone())
     else {
         // A route without a rule cannot be built (the router comes from the table); refuse
