@@ -1,15 +1,16 @@
 // Who is signed in, and the CSRF token every unsafe request carries.
 
-import type { Session, User } from './api/types';
+import type { SessionInfo, UserInfo } from './api/types';
 
 class SessionState {
-  user = $state<User | null>(null);
+  user = $state<UserInfo | null>(null);
   /** Whether the first `GET /api/session` has answered. */
   checked = $state(false);
   csrfToken: string | null = null;
-  expiresAt = $state<string | null>(null);
+  /** When the session ends at the latest (unix ms). */
+  expiresAt = $state<number | null>(null);
 
-  set(s: Session) {
+  set(s: SessionInfo) {
     this.user = s.user;
     this.csrfToken = s.csrf_token;
     this.expiresAt = s.expires_at;

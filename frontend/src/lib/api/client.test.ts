@@ -48,12 +48,12 @@ describe('api client', () => {
   it('sends a raw body with its content type', async () => {
     const f = fakeFetch(() => json({ id: 'l', notes: [] }, 201));
     const c = createApiClient({ fetch: f.fn, getCsrfToken: () => 't' });
-    await c.request('POST', '/api/labs/import-unl', {
+    await c.request('POST', '/api/raw', {
       body: '<lab/>',
       contentType: 'application/xml',
       query: { folder: 'a b', name: 'n', skip: undefined },
     });
-    expect(f.calls[0]?.url).toBe('/api/labs/import-unl?folder=a+b&name=n');
+    expect(f.calls[0]?.url).toBe('/api/raw?folder=a+b&name=n');
     expect(f.calls[0]?.init.body).toBe('<lab/>');
     expect(header(f.calls[0], 'Content-Type')).toBe('application/xml');
   });

@@ -1,26 +1,41 @@
 // Types of the nova-ve HTTP API.
 //
-// The lab document, runtime view, request specs, events and templates come from `generated.ts`
-// (generated from the Rust contract, crates/api, by a cargo test; never edit it by hand) and are
-// re-exported here under the names the app uses. Below them are the gateway's own types that
-// the generated file does not describe yet (session, users, folders, lab list, sharing, audit,
-// problem details): hand-written, to be replaced by re-exports when they are generated too.
+// Every wire type comes from `generated.ts` (generated from the Rust contract, crates/api, by a
+// cargo test; never edit it by hand) and is re-exported here. The lab document's types get
+// names that do not clash with the canvas library (`Node`, `Network`, `Link`). Below them are
+// the few types the contract does not describe: problem details and `GET …/nodes` rows.
 
 export type {
+  AuditEntryInfo,
+  AuditPage,
+  BatchNodesRequest,
+  BatchResult,
   ConsoleType,
+  CreateLabRequest,
+  Created,
+  CreatedToken,
   Endpoint,
   EventMessage,
+  FolderInfo,
+  FolderRequest,
+  ImportLabRequest,
   InterfaceStatus,
+  LabAccess,
+  LabListItem,
+  LabPatch,
   LabRef,
   LabSnapshot,
   LayoutSpec,
   LinkMetrics,
   LinkMetricsSpec,
   LinkSpec,
+  LoginRequest,
   NetworkEndpoint,
   NetworkPatch,
   NetworkSpec,
   NetworkType,
+  NewTokenRequest,
+  NewUserRequest,
   NodeEndpoint,
   NodeFailure,
   NodeInterface,
@@ -29,9 +44,19 @@ export type {
   NodeRuntime,
   NodeSpec,
   NodeState,
+  PasswordChange,
   Position,
+  RoleName,
+  SessionInfo,
+  ShareInfo,
+  ShareRequest,
   StreamControl,
+  SystemStatus,
   TemplateInfo,
+  TokenInfo,
+  UserInfo,
+  UserPatch,
+  VersionInfo,
   Viewport,
   ViewportSpec,
   Lab as LabDocument,
@@ -40,51 +65,23 @@ export type {
   Node as LabNode,
 } from './generated';
 
-import type { EventMessage, NodeFailure } from './generated';
+import type { EventMessage, Node, NodeRuntime } from './generated';
 
 /** One lab event as received: envelope (lab_id, seq, v) and payload in one object. */
 export type LabEvent = EventMessage;
 export type LabEventType = EventMessage['type'];
 
-// ----- session and users -----------------------------------------------------------------------
+/**
+ * A row of `GET /api/labs/{id}/nodes` and the reply of `GET …/nodes/{node}`: the node with its
+ * runtime flattened in. The gateway defines it (web-gateway/src/routes/topology.rs,
+ * `NodeWithRuntime`) outside the generated contract, so it is written here.
+ */
+export type NodeWithRuntime = Node & { runtime: NodeRuntime | null };
 
-export type Role = 'admin' | 'editor' | 'viewer';
-
-export interface User {
-  id: number;
-  username: string;
-  display_name: string;
-  role: Role;
-  disabled?: boolean;
-}
-
-export interface Session {
-  user: User;
-  csrf_token: string;
-  expires_at: string;
-}
-
-export interface SignInRequest {
-  username: string;
-  password: string;
-}
-
-export interface ApiToken {
-  id: number;
-  name: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface NewApiToken {
-  token: ApiToken;
-  secret: string;
-}
-
-// ----- problem details (RFC 9457) --------------------------------------------------------------
-
+/**
+ * RFC 9457 problem details, the body of every error (`application/problem+json`). The gateway
+ * writes `type`, `title`, `status` and `detail` (web-gateway/src/error.rs); not generated.
+ */
 export interface ProblemDetails {
   type?: string;
   title?: string;
@@ -92,86 +89,4 @@ export interface ProblemDetails {
   detail?: string;
   instance?: string;
   [extension: string]: unknown;
-}
-
-// ----- folders and labs -------------------------------------------------------------------------
-
-export interface Folder {
-  path: string;
-  owner: string | null;
-}
-
-export type LabAccess = 'admin' | 'owner' | 'editor' | 'viewer';
-
-export interface LabItem {
-  id: string;
-  name: string;
-  folder: string;
-  owner: string | null;
-  access: LabAccess;
-  node_count: number;
-  running_count: number;
-}
-
-export interface ImportUnlResult extends LabItem {
-  notes: string[];
-}
-
-export type ShareLevel = 'viewer' | 'editor';
-
-export interface LabShare {
-  user_id: number;
-  username: string;
-  level: ShareLevel;
-}
-
-// ----- lab actions -------------------------------------------------------------------------------
-
-/** `POST /api/labs/{id}/start|stop`. */
-export interface StartStopResult {
-  failed: NodeFailure[];
-}
-
-// ----- catalogue (HTTP shape of GET /api/templates per the gateway contract) -------------------
-
-export interface TemplateDefaults {
-  cpu: number;
-  ram: number;
-  ethernet: number;
-  console: string;
-  icon: string;
-  [unknown: string]: unknown;
-}
-
-/** The gateway's catalogue entry; `TemplateInfo` (generated) is accepted as well. */
-export interface CatalogueEntry {
-  key: string;
-  name: string;
-  kind: string;
-  vendor?: string | null;
-  description?: string | null;
-  defaults: TemplateDefaults;
-  images: string[];
-  runnable: boolean;
-  why_not?: string | null;
-}
-
-// ----- system and audit -------------------------------------------------------------------------
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  username: string | null;
-  remote_addr: string | null;
-  action: string;
-  lab_id: string | null;
-  node_id: number | null;
-  target: string | null;
-  result: string;
-  detail: string | null;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  next_before: number | null;
 }

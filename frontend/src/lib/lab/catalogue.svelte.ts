@@ -1,23 +1,24 @@
-// The node templates (GET /api/templates), read once per page load.
+// The node templates (GET /api/templates), read once per page load, and their installed
+// images (GET /api/images), read when first asked for.
 
 import { api } from '../api';
 import { errorMessage } from '../api/client';
-import { normalizeTemplate, type Template } from './templates';
+import type { TemplateInfo } from '../api/types';
 
 class Catalogue {
-  templates = $state<Template[]>([]);
+  templates = $state<TemplateInfo[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
+  /** Installed images by template key, once read. */
+  images = $state<Record<string, string[]>>({});
   private loading: Promise<void> | null = null;
+  private imageReads = new Map<string, Promise<string[]>>();
 
   load(force = false): Promise<void> {
     if (this.loading && !force) return this.loading;
     this.loading = (async () => {
       try {
-        const raw = await api.catalogue.templates();
-        this.templates = (Array.isArray(raw) ? raw : [])
-          .map(normalizeTemplate)
-          .filter((t): t is Template => t !== null);
+        this.templates = await api.catalogue.templates();
         this.error = null;
       } catch (err) {
         this.error = errorMessage(err);
@@ -29,8 +30,26 @@ class Catalogue {
     return this.loading;
   }
 
-  byKey(key: string): Template | undefined {
+  byKey(key: string): TemplateInfo | undefined {
     return this.templates.find((t) => t.key === key);
+  }
+
+  /** The images installed for a template (an empty list when they cannot be read). */
+  loadImages(t: Pick<TemplateInfo, 'key' | 'type'>): Promise<string[]> {
+    const known = this.imageReads.get(t.key);
+    if (known) return known;
+    const read = api.catalogue.images(t.type, t.key).then(
+      (list) => {
+        this.images[t.key] = list;
+        return list;
+      },
+      () => {
+        this.imageReads.delete(t.key);
+        return [];
+      },
+    );
+    this.imageReads.set(t.key, read);
+    return read;
   }
 }
 
