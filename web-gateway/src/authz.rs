@@ -25,6 +25,18 @@ pub enum Rule {
     LabEdit,
     /// Owner of the lab named in the path (or an admin).
     LabOwner,
+    /// A caller on this host (loopback, not through a reverse proxy), or an administrator
+    /// (`/metrics`: scrapers on the host need no account).
+    LocalOrAdmin,
+}
+
+/// Where a request comes from, as far as authorization cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// This host: a loopback peer, without reverse-proxy forwarding headers.
+    Local,
+    /// Anywhere else (including through a reverse proxy on this host).
+    Remote,
 }
 
 impl Rule {
@@ -70,11 +82,12 @@ pub fn share_access(level: ShareLevel) -> LabAccess {
 /// is reported as not found, so its existence does not leak.
 pub fn authorize(
     user: Option<&User>,
+    origin: Origin,
     rule: Rule,
     lab_id: Option<&str>,
     lab: Option<LabAccess>,
 ) -> Result<(), ApiError> {
-    if rule == Rule::Public {
+    if rule == Rule::Public || (rule == Rule::LocalOrAdmin && origin == Origin::Local) {
         return Ok(());
     }
     let Some(user) = user else {
@@ -91,8 +104,13 @@ pub fn authorize(
                 user.role
             )));
         }
-        Rule::Admin if user.role == Role::Admin => return Ok(()),
+        Rule::Admin | Rule::LocalOrAdmin if user.role == Role::Admin => return Ok(()),
         Rule::Admin => return Err(ApiError::forbidden("only administrators may do this")),
+        Rule::LocalOrAdmin => {
+            return Err(ApiError::forbidden(
+                "metrics are for administrators, or for scrapers on the gateway's own host",
+            ));
+        }
         Rule::LabView => LabAccess::Viewer,
         Rule::LabEdit => LabAccess::Editor,
         Rule::LabOwner => LabAccess::Owner,
@@ -136,9 +154,14 @@ mod tests {
 
     #[test]
     fn anonymous_only_reaches_public_routes() {
-        assert!(authorize(None, Rule::Public, None, None).is_ok());
+        assert!(authorize(None, Origin::Remote, Rule::Public, None, None).is_ok());
         for r in [Rule::SignedIn, Rule::Admin, Rule::LabView] {
-            assert_eq!(authorize(None, r, Some("l"), None).unwrap_err().status, 401);
+            assert_eq!(
+                authorize(None, Origin::Remote, r, Some("l"), None)
+                    .unwrap_err()
+                    .status,
+                401
+            );
         }
     }
 
@@ -146,23 +169,53 @@ mod tests {
     fn lab_rules_follow_access_and_hide_unknown_labs() {
         let ed = user(Role::Editor);
         assert_eq!(
-            authorize(Some(&ed), Rule::LabView, Some("l"), None)
+            authorize(Some(&ed), Origin::Remote, Rule::LabView, Some("l"), None)
                 .unwrap_err()
                 .status,
             404
         );
-        assert!(authorize(Some(&ed), Rule::LabView, Some("l"), Some(LabAccess::Viewer)).is_ok());
+        assert!(
+            authorize(
+                Some(&ed),
+                Origin::Remote,
+                Rule::LabView,
+                Some("l"),
+                Some(LabAccess::Viewer)
+            )
+            .is_ok()
+        );
         assert_eq!(
-            authorize(Some(&ed), Rule::LabEdit, Some("l"), Some(LabAccess::Viewer))
-                .unwrap_err()
-                .status,
+            authorize(
+                Some(&ed),
+                Origin::Remote,
+                Rule::LabEdit,
+                Some("l"),
+                Some(LabAccess::Viewer)
+            )
+            .unwrap_err()
+            .status,
             403
         );
-        assert!(authorize(Some(&ed), Rule::LabOwner, Some("l"), Some(LabAccess::Admin)).is_ok());
+        assert!(
+            authorize(
+                Some(&ed),
+                Origin::Remote,
+                Rule::LabOwner,
+                Some("l"),
+                Some(LabAccess::Admin)
+            )
+            .is_ok()
+        );
         assert_eq!(
-            authorize(Some(&user(Role::Viewer)), Rule::Editor, None, None)
-                .unwrap_err()
-                .status,
+            authorize(
+                Some(&user(Role::Viewer)),
+                Origin::Remote,
+                Rule::Editor,
+                None,
+                None
+            )
+            .unwrap_err()
+            .status,
             403
         );
     }

@@ -4,14 +4,15 @@
 
 use axum::RequestExt as _;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nova_gateway_store::{AuditResult, NewAuditEntry, now_ms};
 
-use crate::authz::authorize;
+use crate::authz::{Origin, authorize};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Identity, Peer};
+use std::time::Instant;
 
 /// The session cookie.
 pub const COOKIE: &str = "nova_session";
@@ -74,6 +75,7 @@ fn is_change(m: &Method) -> bool {
 
 /// The middleware (`route_layer`, so it runs for matched routes only).
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
     let method = req.method().clone();
     // axum answers HEAD with the GET handler; it has the GET route's rule.
     let lookup = if method == Method::HEAD {
@@ -118,6 +120,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .copied()
         .unwrap_or(Peer(None));
     let addr = peer.0.map(|a| a.ip().to_string());
+    let origin = origin_of(peer, req.headers());
 
     let decided: ApiResult<Option<Identity>> = async {
         let who = identify(&state, req.headers()).await?;
@@ -143,6 +146,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         };
         authorize(
             who.as_ref().map(|w| &w.user),
+            origin,
             route.rule,
             lab_id.as_deref(),
             access,
@@ -163,9 +167,9 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         }
         Err(e) => (None, e.into_response()),
     };
-    if is_change(&method) && !route.action.is_empty() {
+    if !route.action.is_empty() {
         let status = response.status();
-        let result = if status.is_success() {
+        let result = if status.is_success() || status == StatusCode::SWITCHING_PROTOCOLS {
             AuditResult::Ok
         } else if status == 401 || status == 403 {
             AuditResult::Denied
@@ -187,7 +191,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             .or_else(|| param("user"))
             .or_else(|| param("path"))
             .or_else(|| param("token"));
-        entry.detail = (!status.is_success()).then(|| status.to_string());
+        entry.detail = (result != AuditResult::Ok).then(|| status.to_string());
         tracing::info!(
             MESSAGE_ID = AUDIT_MESSAGE_ID,
             AUDIT_ACTION = route.action,
@@ -202,7 +206,25 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             tracing::error!("audit record not written: {e}");
         }
     }
+    state.metrics.observe(
+        method.as_str(),
+        route.path,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
+}
+
+/// Local: a loopback peer that is not a reverse proxy forwarding someone else's request.
+fn origin_of(peer: Peer, headers: &HeaderMap) -> Origin {
+    let loopback = peer.0.is_some_and(|a| a.ip().is_loopback());
+    let forwarded =
+        headers.contains_key("x-forwarded-for") || headers.contains_key(header::FORWARDED);
+    if loopback && !forwarded {
+        Origin::Local
+    } else {
+        Origin::Remote
+    }
 }
 
 /// A lab id a handler adds to its response for the audit record (e.g. a lab just created).

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod labd;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 

@@ -192,6 +192,7 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         },
         routes,
         limiter: LoginLimiter::default(),
+        metrics: Default::default(),
     }));
     let app = nova_ve_gateway::app(state, Some(&args.frontend_dir));
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -44,6 +44,8 @@ pub struct Inner {
     pub routes: HashMap<(Method, &'static str), Route>,
     /// Failed sign-ins, by username and by address.
     pub limiter: LoginLimiter,
+    /// Prometheus counters.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::ops::Deref for AppState {

@@ -91,6 +91,7 @@ pub fn declarations() -> String {
     c.visit::<web::AuditPage>();
     c.visit::<web::VersionInfo>();
     c.visit::<web::SystemStatus>();
+    c.visit::<web::ConsoleControl>();
     let mut out = String::from(
         "// Generated from the Rust API contract (crates/api) by ts-rs. Do not edit:\n\
          // NOVA_UPDATE_GENERATED=1 cargo test -p nova-api --test typescript\n\

@@ -331,3 +331,18 @@ pub struct SystemStatus {
     /// Nodes by kind, then by state.
     pub nodes: BTreeMap<String, BTreeMap<String, u32>>,
 }
+
+/// A text frame a client sends on a node console WebSocket
+/// (`GET /api/labs/{id}/nodes/{node}/console`). Binary frames are the terminal itself:
+/// keyboard input from the client, output (recent output first) from the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConsoleControl {
+    /// The terminal's size changed (each 1 to 1000).
+    Resize {
+        /// Rows.
+        rows: u16,
+        /// Columns.
+        cols: u16,
+    },
+}

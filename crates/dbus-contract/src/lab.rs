@@ -21,6 +21,8 @@ pub const NODE_INTERFACE: &str = "org.novave.Lab1.Node";
 pub const ACTION_VIEW: &str = "org.novave.lab.view";
 /// polkit action for changes.
 pub const ACTION_MANAGE: &str = "org.novave.lab.manage";
+/// polkit action: open a running node's console (a shell as root inside the node).
+pub const ACTION_CONSOLE: &str = "org.novave.lab.console";
 /// Version of the event JSON schema (the `"v"` member of every event).
 pub use nova_api::EVENT_SCHEMA_VERSION;
 
@@ -277,6 +279,10 @@ pub trait Node {
     fn stop(&self) -> LabResult<()>;
     /// Deletes the node's runtime files.
     fn wipe(&self) -> LabResult<()>;
+    /// A new viewer of the running node's console: the raw terminal (recent output first).
+    fn open_console(&self) -> LabResult<zbus::OwnedFd>;
+    /// Sets the console's window size.
+    fn resize_console(&self, rows: u16, cols: u16) -> LabResult<()>;
     /// Node id.
     #[zbus(property)]
     fn id(&self) -> zbus::Result<u32>;

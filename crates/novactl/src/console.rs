@@ -1,109 +1,85 @@
 //! `novactl console` and `novactl exec`.
 //!
-//! A node's `Console` property names its console endpoint. `linux` nodes have
-//! `journal:<unit>`: their console is their output, which the journal holds, so the
-//! console follows it read-only. Sockets (`unix:PATH`, `tcp:HOST:PORT`, `telnet:HOST:PORT`)
-//! are attached both ways with the terminal in raw mode (Ctrl-] detaches).
+//! `novactl console LAB NODE` asks labd for a viewer of the node's console
+//! (`Node.OpenConsole`, a unix socket passed over D-Bus, authorized by polkit) and attaches
+//! this terminal to it in raw mode; Ctrl-] detaches. The window size is sent on attach and
+//! on every SIGWINCH (`Node.ResizeConsole`). Several viewers may be attached at once, from
+//! novactl and browsers alike; recent output is replayed on attach.
 //! `novactl exec` runs a command inside a running node's namespaces (root only; it execs
-//! `nsenter` on the node's main PID), which is how an administrator gets a shell in a
-//! `linux` node.
+//! `nsenter` on the node's main PID).
 
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
 use anyhow::Context as _;
+use nova_dbus::lab::NodeProxy;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::error::CtlError;
 
-/// A parsed console endpoint.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    Journal(String),
-    Unix(String),
-    Tcp(String),
-}
-
-pub fn parse_endpoint(text: &str) -> Result<Endpoint, CtlError> {
-    let (scheme, rest) = text
-        .split_once(':')
-        .ok_or_else(|| CtlError::NotSupported("this node has no console endpoint".into()))?;
-    if rest.is_empty() {
-        return Err(CtlError::NotSupported(format!(
-            "console endpoint {text:?} is incomplete"
-        )));
-    }
-    match scheme {
-        "journal" => Ok(Endpoint::Journal(rest.to_string())),
-        "unix" => Ok(Endpoint::Unix(rest.to_string())),
-        "tcp" | "telnet" => Ok(Endpoint::Tcp(rest.to_string())),
-        other => Err(CtlError::NotSupported(format!(
-            "console type {other:?} is not supported by this novactl"
-        ))),
-    }
-}
-
-/// Attaches to the endpoint; returns when the console closes or the user detaches.
-pub async fn attach(endpoint: Endpoint) -> anyhow::Result<()> {
-    match endpoint {
-        Endpoint::Journal(unit) => {
-            eprintln!(
-                "novactl: {unit}: this node's console is its output (read-only, from the journal); \
-                 Ctrl-C leaves. For a shell inside it: novactl exec LAB NODE"
-            );
-            Err(crate::logs::exec_journalctl(&unit, true, Some(50)).into())
+/// Attaches this terminal to the node's console; returns when it closes or the user detaches.
+pub async fn attach(node: &NodeProxy<'_>) -> anyhow::Result<()> {
+    let fd: OwnedFd = node.open_console().await?.into();
+    let std_stream = std::os::unix::net::UnixStream::from(fd);
+    std_stream.set_nonblocking(true)?;
+    let stream = tokio::net::UnixStream::from_std(std_stream).context("console descriptor")?;
+    let resize = async || {
+        if let Some((rows, cols)) = window_size() {
+            // A refused size is not worth leaving the console for.
+            let _ = node.resize_console(rows, cols).await;
         }
-        Endpoint::Unix(path) => {
-            let s = tokio::net::UnixStream::connect(&path)
-                .await
-                .with_context(|| format!("cannot connect to console {path}"))?;
-            relay(s).await
-        }
-        Endpoint::Tcp(addr) => {
-            let s = tokio::net::TcpStream::connect(&addr)
-                .await
-                .with_context(|| format!("cannot connect to console {addr}"))?;
-            relay(s).await
-        }
-    }
-}
-
-/// Ctrl-]: leaves the console, as telnet does.
-const DETACH: u8 = 0x1d;
-
-async fn relay<S>(stream: S) -> anyhow::Result<()>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+    };
+    resize().await;
+    let mut winch = signal(SignalKind::window_change())?;
     let _raw = RawTerminal::enter();
     eprint!("novactl: attached; Ctrl-] detaches\r\n");
-    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (mut rd, mut wr) = stream.into_split();
     let mut stdin = tokio::io::stdin();
     let mut stdout = tokio::io::stdout();
     let mut inbuf = [0u8; 1024];
     let mut outbuf = [0u8; 8192];
-    loop {
+    let ended = loop {
         tokio::select! {
             n = stdin.read(&mut inbuf) => {
                 let n = n?;
-                if n == 0 { break; }
+                if n == 0 { break false; }
                 if let Some(pos) = inbuf[..n].iter().position(|b| *b == DETACH) {
                     wr.write_all(&inbuf[..pos]).await?;
-                    break;
+                    break false;
                 }
                 wr.write_all(&inbuf[..n]).await?;
             }
             n = rd.read(&mut outbuf) => {
                 let n = n?;
-                if n == 0 { break; }
+                if n == 0 { break true; }
                 stdout.write_all(&outbuf[..n]).await?;
                 stdout.flush().await?;
             }
+            _ = winch.recv() => resize().await,
         }
+    };
+    if ended {
+        eprint!("\r\nnovactl: the console ended (the node stopped)\r\n");
+    } else {
+        eprint!("\r\nnovactl: detached\r\n");
     }
-    eprint!("\r\nnovactl: detached\r\n");
     Ok(())
 }
+
+/// The terminal's size (rows, cols), when stdout is a terminal.
+fn window_size() -> Option<(u16, u16)> {
+    // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails.
+    unsafe {
+        let mut w: libc::winsize = std::mem::zeroed();
+        (libc::ioctl(1, libc::TIOCGWINSZ, &mut w) == 0 && w.ws_row > 0 && w.ws_col > 0)
+            .then_some((w.ws_row, w.ws_col))
+    }
+}
+
+/// Ctrl-]: leaves the console, as telnet does.
+const DETACH: u8 = 0x1d;
 
 /// Puts the terminal in raw mode while alive (if stdin is a terminal).
 struct RawTerminal {
@@ -181,25 +157,6 @@ pub fn exec_in_node(pid: u32, cmd: &[String]) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints() {
-        assert_eq!(
-            parse_endpoint("journal:nova-node-a-1.scope").unwrap(),
-            Endpoint::Journal("nova-node-a-1.scope".into())
-        );
-        assert_eq!(
-            parse_endpoint("telnet:127.0.0.1:32769").unwrap(),
-            Endpoint::Tcp("127.0.0.1:32769".into())
-        );
-        assert_eq!(
-            parse_endpoint("unix:/run/x.sock").unwrap(),
-            Endpoint::Unix("/run/x.sock".into())
-        );
-        assert!(parse_endpoint("").is_err());
-        assert!(parse_endpoint("vnc:1.2.3.4:5900").is_err());
-        assert!(parse_endpoint("unix:").is_err());
-    }
 
     #[test]
     fn nsenter_args() {

@@ -99,8 +99,9 @@ async fn dispatch(conn: &zbus::Connection, command: Command) -> anyhow::Result<R
             Err(logs::exec_journalctl(&unit, args.follow, args.lines).into())
         }
         Command::Console(r) => {
-            let live = d.find_node(&r).await?.live;
-            console::attach(console::parse_endpoint(&live.console)?).await?;
+            let found = d.find_node(&r).await?;
+            let node = d.node_proxy(&found.lab.id, found.node.id).await?;
+            console::attach(&node).await?;
             Ok(Report::Nothing)
         }
         Command::Exec(args) => {
@@ -119,9 +120,6 @@ async fn node_unit(d: &lab::Labd<'_>, r: &cli::NodeRef) -> anyhow::Result<String
     let lab::FoundNode { lab, node, live } = d.find_node(r).await?;
     if !live.unit.is_empty() {
         return Ok(live.unit);
-    }
-    if let Ok(console::Endpoint::Journal(unit)) = console::parse_endpoint(&live.console) {
-        return Ok(unit);
     }
     Ok(logs::unit_name(&lab.id, node.id))
 }

@@ -3,6 +3,8 @@
 //! implementation is [`crate::system::SystemHost`]; engine unit tests use a recording fake.
 
 use std::future::Future;
+use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::pin::Pin;
 
 use nova_lab_model::{Lab, Node};
@@ -156,4 +158,10 @@ pub trait Host: Send + Sync {
     fn live_macs(&self, pid: u32) -> HostFuture<'_, std::collections::BTreeMap<String, String>>;
     /// Removes a node's runtime files (Wipe).
     fn wipe<'a>(&'a self, lab: &'a Lab, node: &'a Node) -> HostFuture<'a, ()>;
+    /// Becomes a viewer of the console held inside the running node whose work dir is
+    /// `work_dir`; the descriptor is the raw terminal (NotFound when nothing holds one).
+    fn open_console<'a>(&'a self, work_dir: &'a Path) -> HostFuture<'a, OwnedFd>;
+    /// Sets that console's window size.
+    fn resize_console<'a>(&'a self, work_dir: &'a Path, rows: u16, cols: u16)
+    -> HostFuture<'a, ()>;
 }

@@ -2,7 +2,8 @@
 //! veth, netem and node scope, systemd (over D-Bus) for listing and watching node units.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -330,6 +331,41 @@ impl Host for SystemHost {
                 Err(e) => Err(HostError::Failed(format!("{}: {e}", dir.display()))),
             }
         })
+    }
+
+    fn open_console<'a>(&'a self, work_dir: &'a Path) -> HostFuture<'a, OwnedFd> {
+        let dir = work_dir.to_path_buf();
+        Box::pin(async move {
+            // Connect + handshake are blocking (bounded by CONSOLE_REPLY_TIMEOUT).
+            tokio::task::spawn_blocking(move || nova_linux_node::open_console(&dir))
+                .await
+                .map_err(|e| HostError::Failed(e.to_string()))?
+                .map(OwnedFd::from)
+                .map_err(map_console)
+        })
+    }
+
+    fn resize_console<'a>(
+        &'a self,
+        work_dir: &'a Path,
+        rows: u16,
+        cols: u16,
+    ) -> HostFuture<'a, ()> {
+        let dir = work_dir.to_path_buf();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || nova_linux_node::resize_console(&dir, rows, cols))
+                .await
+                .map_err(|e| HostError::Failed(e.to_string()))?
+                .map_err(map_console)
+        })
+    }
+}
+
+/// A console error: nothing listening is NotFound (the node is not running), the rest Failed.
+fn map_console(e: nova_linux_node::Error) -> HostError {
+    match e {
+        nova_linux_node::Error::ConsoleUnavailable { .. } => HostError::NotFound(e.to_string()),
+        other => HostError::Failed(other.to_string()),
     }
 }
 

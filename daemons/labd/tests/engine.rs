@@ -216,6 +216,32 @@ impl Host for FakeHost {
         self.0.log(format!("wipe {}", n.id));
         Box::pin(async { Ok(()) })
     }
+    fn open_console<'a>(
+        &'a self,
+        work_dir: &'a std::path::Path,
+    ) -> HostFuture<'a, std::os::fd::OwnedFd> {
+        self.0.log(format!("console {}", tail(work_dir)));
+        Box::pin(async {
+            let (a, _b) = std::os::unix::net::UnixStream::pair()
+                .map_err(|e| HostError::Failed(e.to_string()))?;
+            Ok(a.into())
+        })
+    }
+    fn resize_console<'a>(
+        &'a self,
+        work_dir: &'a std::path::Path,
+        rows: u16,
+        cols: u16,
+    ) -> HostFuture<'a, ()> {
+        self.0
+            .log(format!("resize {} {rows}x{cols}", tail(work_dir)));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The node id that ends a work dir (`…/<unit prefix>/<node>`).
+fn tail(dir: &std::path::Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
 }
 
 struct Env {
@@ -494,6 +520,48 @@ async fn other_kinds_are_not_supported_to_start() {
         Err(EngineError::NotSupported(_))
     ));
     assert!(e.host.ops().is_empty());
+}
+
+#[tokio::test]
+async fn consoles_open_only_on_running_linux_nodes() {
+    let e = env();
+    let lab = e.engine.create_lab("", "con").await.unwrap();
+    let a = add_node(&e.engine, &lab, HOST).await.unwrap();
+    let vm = add_node(
+        &e.engine,
+        &lab,
+        r#"{"name":"vm","template":"linux","type":"qemu"}"#,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        e.engine.open_console(&lab, a).await,
+        Err(EngineError::Conflict(m)) if m.contains("not running")
+    ));
+    assert!(matches!(
+        e.engine.open_console(&lab, vm).await,
+        Err(EngineError::NotSupported(_))
+    ));
+    assert!(matches!(
+        e.engine.open_console(&lab, 99).await,
+        Err(EngineError::NotFound(_))
+    ));
+    assert_eq!(e.engine.node_view(&lab, a).unwrap().runtime.console, "");
+    e.engine.start_node(&lab, a).await.unwrap();
+    e.host.clear();
+    e.engine.open_console(&lab, a).await.unwrap();
+    e.engine.resize_console(&lab, a, 40, 120).await.unwrap();
+    for (rows, cols) in [(0, 80), (24, 0), (24, 1001)] {
+        assert!(matches!(
+            e.engine.resize_console(&lab, a, rows, cols).await,
+            Err(EngineError::InvalidArgs(_))
+        ));
+    }
+    assert_eq!(
+        e.host.ops(),
+        [format!("console {a}"), format!("resize {a} 40x120")]
+    );
+    assert_eq!(e.engine.node_view(&lab, a).unwrap().runtime.console, "pty");
 }
 
 #[tokio::test]

@@ -95,7 +95,54 @@ fn watch_start(a: &[String]) -> InsideResult {
     })
 }
 
-inside_fns!(create_lab, import_lab, list_labs, add_node, watch_start);
+/// Opens the console of node `a[0]` (a D-Bus path) over D-Bus, optionally sets its size
+/// (`a[1]` = "ROWSxCOLS"), types `a[2]` and a newline, and reads until `a[3]` shows up
+/// (10 s): "found", the D-Bus error name of a refusal, or what was read instead.
+fn console_run(a: &[String]) -> InsideResult {
+    use std::io::{Read as _, Write as _};
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        let node = NodeProxy::builder(&conn).path(arg(a, 0)).build().await?;
+        let fd: std::os::fd::OwnedFd = match node.open_console().await {
+            Ok(fd) => fd.into(),
+            Err(e) => return Ok(e.error_name()),
+        };
+        if let Some((rows, cols)) = arg(a, 1).split_once('x')
+            && let Err(e) = node.resize_console(rows.parse()?, cols.parse()?).await
+        {
+            return Ok(e.error_name());
+        }
+        let mut term = std::os::unix::net::UnixStream::from(fd);
+        term.write_all(format!("{}\n", arg(a, 2)).as_bytes())?;
+        term.set_read_timeout(Some(Duration::from_millis(200)))?;
+        let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match term.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e.into()),
+            }
+            if String::from_utf8_lossy(&seen).contains(arg(a, 3)) {
+                return Ok("found".into());
+            }
+        }
+        Ok(format!(
+            "not found; read: {}",
+            String::from_utf8_lossy(&seen)
+        ))
+    })
+}
+
+inside_fns!(
+    create_lab,
+    import_lab,
+    list_labs,
+    add_node,
+    watch_start,
+    console_run
+);
 
 fn inside(sb: &Sandbox, user: &str, f: &str, args: &[&str]) -> String {
     sb.call(user, f, args)
@@ -519,6 +566,42 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
     });
     let pids = (pid(&sb, 1), pid(&sb, 2));
 
+    // The console over D-Bus: a shell in the node, its window size, refused to others.
+    let n1 = node_path(1);
+    assert_eq!(
+        prop(&sb, &n1, "org.novave.Lab1.Node", "Console"),
+        serde_json::json!("pty")
+    );
+    let typed = "echo console-$((6*7)); stty size; hostname";
+    assert_eq!(
+        inside(&sb, "root", "console_run", &[&n1, "", typed, "console-42"]),
+        "found"
+    );
+    assert_eq!(
+        inside(
+            &sb,
+            "root",
+            "console_run",
+            &[&n1, "41x101", "stty size", "41 101"]
+        ),
+        "found"
+    );
+    assert_eq!(
+        inside(&sb, "nobody", "console_run", &[&n1, "", "id", "uid="]),
+        "org.novave.Lab1.Error.AccessDenied"
+    );
+    let stopped = r#"{"schema":2,"id":"idle","meta":{"name":"idle"},"nodes":{"1":{"id":1,"name":"i","type":"linux","template":"host"}}}"#;
+    manager(&sb, "ImportLab", "sss", &["", "idle", stopped]).unwrap();
+    assert_eq!(
+        inside(
+            &sb,
+            "root",
+            "console_run",
+            &[&nova_dbus::lab::node_path("idle", 1), "", "id", "uid="]
+        ),
+        "org.novave.Lab1.Error.Conflict"
+    );
+
     // A second lab with a running node, whose file will vanish while labd is down.
     let orphan = r#"{"schema":2,"id":"orphan","meta":{"name":"orphan"},"nodes":{"1":{"id":1,"name":"o","type":"linux","template":"host"}}}"#;
     let o = manager(&sb, "ImportLab", "sss", &["", "orphan", orphan]).unwrap();
@@ -573,6 +656,25 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
     assert_eq!(
         (state(&sb, 1), state(&sb, 2)),
         ("running".into(), "running".into())
+    );
+    // The console outlived labd: the replay still holds what was typed before, and it works.
+    assert_eq!(
+        inside(&sb, "root", "console_run", &[&n1, "", "", "console-42"]),
+        "found"
+    );
+    assert_eq!(
+        inside(
+            &sb,
+            "root",
+            "console_run",
+            &[&n1, "", "echo after-$((7*7))", "after-49"]
+        ),
+        "found"
+    );
+    let journal = sb.journal("nova-ve-labd.service").unwrap();
+    assert!(
+        journal.contains("OpenConsole on /org/novave/Lab1/lab/pair_2dlab/node/1 by uid 0"),
+        "labd journals console opens with the caller's uid: {journal}"
     );
     assert!(
         !node_units(&sb).contains("orphan"),

@@ -5,58 +5,27 @@
 //! checked on connect (the guard) and again every few seconds, so a revoked share ends the
 //! stream.
 
-use std::time::Duration;
-
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, header};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use nova_api::StreamControl;
+use nova_api::web::LabAccess;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::ws::{CLOSE_GONE, CLOSE_TOO_SLOW, RECHECK, check_origin, close, still_allowed};
 use crate::cache::Feed;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::{AppState, Identity};
-
-/// Close code for a client that fell too far behind.
-pub const CLOSE_TOO_SLOW: u16 = 4008;
-/// Close code when the caller lost access to the lab.
-pub const CLOSE_FORBIDDEN: u16 = 4003;
-/// Close code when the lab was deleted.
-pub const CLOSE_GONE: u16 = 4004;
-/// How often access is checked again.
-const RECHECK: Duration = Duration::from_secs(5);
 
 /// Query of the events WebSocket.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     since: Option<u64>,
-}
-
-/// Only the gateway's own origin (or an allowed one) may open a WebSocket: browsers send
-/// cookies with cross-site WebSocket requests.
-pub fn check_origin(st: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return Ok(()); // not a browser
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let same = origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest == host);
-    if same || st.settings.allowed_origins.iter().any(|o| o == origin) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "origin {origin:?} may not open this WebSocket"
-        )))
-    }
 }
 
 /// The upgrade.
@@ -80,15 +49,6 @@ async fn send_json<T: serde::Serialize>(socket: &mut WebSocket, v: &T) -> bool {
     }
 }
 
-async fn close(mut socket: WebSocket, code: u16, reason: &str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.to_string().into(),
-        })))
-        .await;
-}
-
 async fn stream(
     st: AppState,
     me: Identity,
@@ -96,6 +56,7 @@ async fn stream(
     mut sub: crate::cache::Subscription,
     mut socket: WebSocket,
 ) {
+    let _client = st.metrics.ws_client();
     let hello = StreamControl::Hello {
         lab_id: id.clone(),
         seq: sub.seq,
@@ -162,12 +123,8 @@ async fn stream(
                 Some(Ok(_)) => {}
             },
             _ = recheck.tick() => {
-                let fresh = match st.store.user(me.user.id).await {
-                    Ok(u) if !u.disabled => u,
-                    _ => return close(socket, CLOSE_FORBIDDEN, "signed out").await,
-                };
-                if !matches!(st.lab_access(&fresh, &id).await, Ok(Some(_))) {
-                    return close(socket, CLOSE_FORBIDDEN, "access to this lab was revoked").await;
+                if let Err((code, reason)) = still_allowed(&st, &me, &id, LabAccess::Viewer).await {
+                    return close(socket, code, reason).await;
                 }
             }
         }

@@ -1,12 +1,14 @@
 //! The route table: every route with its authorization rule and audit action, and the router
 //! built from it (so no route exists without a rule). docs/api.md describes each route.
 
+pub mod console;
 pub mod events;
 pub mod labs;
 pub mod session;
 pub mod system;
 pub mod tokens;
 pub mod topology;
+pub mod ws;
 
 use axum::Router;
 use axum::http::Method;
@@ -68,6 +70,7 @@ table! {
     POST   "/api/labs/{id}/nodes/{node}/start"        LabEdit  "node.start"     => post(topology::start_node),
     POST   "/api/labs/{id}/nodes/{node}/stop"         LabEdit  "node.stop"      => post(topology::stop_node),
     POST   "/api/labs/{id}/nodes/{node}/wipe"         LabEdit  "node.wipe"      => post(topology::wipe_node),
+    GET    "/api/labs/{id}/nodes/{node}/console"      LabEdit  "node.console"   => get(console::console),
     GET    "/api/labs/{id}/networks"                  LabView  ""               => get(topology::networks),
     POST   "/api/labs/{id}/networks"                  LabEdit  "network.create" => post(topology::add_network),
     PATCH  "/api/labs/{id}/networks/{net}"            LabEdit  "network.update" => patch(topology::update_network),
@@ -83,6 +86,7 @@ table! {
     GET    "/api/system/health"                       Public   ""               => get(system::health),
     GET    "/api/system/version"                      Public   ""               => get(system::version),
     GET    "/api/system/status"                       Admin    ""               => get(system::status),
+    GET    "/metrics"                                 LocalOrAdmin "" => get(system::metrics),
 }
 
 /// The table without handlers (for the guard and for tests).
@@ -114,9 +118,11 @@ mod tests {
                 r.method,
                 r.path
             );
-            let change = !matches!(r.method, Method::GET | Method::HEAD);
+            // Changes are audited, and so is opening a console (a shell in a node).
+            let audited =
+                !matches!(r.method, Method::GET | Method::HEAD) || r.path.ends_with("/console");
             assert_eq!(
-                change,
+                audited,
                 !r.action.is_empty(),
                 "{} {}: audit action",
                 r.method,

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse as _, Response};
 use nova_api::TemplateInfo;
 use nova_api::web::{AuditEntryInfo, AuditPage, SystemStatus, VersionInfo};
 use nova_gateway_store::{AuditFilter, AuditResult, UserId};
@@ -50,14 +52,8 @@ fn meminfo() -> (u64, u64) {
     (field("MemTotal:"), field("MemAvailable:"))
 }
 
-/// `GET /api/system/status` (admins): host resources and node counts by kind and state.
-pub async fn status(State(st): State<AppState>) -> ApiResult<axum::Json<SystemStatus>> {
-    let (memory_total, memory_available) = meminfo();
-    let load1 = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let (disk_total, disk_available) = disk("/var/lib/nova-ve");
+/// Labs, and nodes by kind then state, from the lab copies.
+async fn node_counts(st: &AppState) -> ApiResult<(u32, BTreeMap<String, BTreeMap<String, u32>>)> {
     let labs = st.cache.labs();
     let mut nodes: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
     for l in &labs {
@@ -74,6 +70,31 @@ pub async fn status(State(st): State<AppState>) -> ApiResult<axum::Json<SystemSt
                 .or_default() += 1;
         }
     }
+    Ok((labs.len() as u32, nodes))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(st): State<AppState>) -> ApiResult<Response> {
+    let (labs, nodes) = node_counts(&st).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.render(labs, &nodes),
+    )
+        .into_response())
+}
+
+/// `GET /api/system/status` (admins): host resources and node counts by kind and state.
+pub async fn status(State(st): State<AppState>) -> ApiResult<axum::Json<SystemStatus>> {
+    let (memory_total, memory_available) = meminfo();
+    let load1 = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let (disk_total, disk_available) = disk("/var/lib/nova-ve");
+    let (labs, nodes) = node_counts(&st).await?;
     Ok(axum::Json(SystemStatus {
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         load1,
@@ -81,7 +102,7 @@ pub async fn status(State(st): State<AppState>) -> ApiResult<axum::Json<SystemSt
         memory_available,
         disk_total,
         disk_available,
-        labs: labs.len() as u32,
+        labs,
         nodes,
     }))
 }

@@ -144,7 +144,7 @@ pub async fn delete_node(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn node_proxy(
+pub(crate) async fn node_proxy(
     st: &AppState,
     id: &str,
     node: u32,

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use nova_dbus::lab::{
-    ACTION_MANAGE, ACTION_VIEW, LabError, LabSummary, NodeFailure, NodeInterface, lab_path,
-    node_path,
+    ACTION_CONSOLE, ACTION_MANAGE, ACTION_VIEW, LabError, LabSummary, NodeFailure, NodeInterface,
+    lab_path, node_path,
 };
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
@@ -482,5 +482,27 @@ impl NodeObject {
     async fn wipe(&self, #[zbus(header)] hdr: Header<'_>) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
         map(self.engine.wipe_node(&self.lab_id, self.node_id).await)
+    }
+
+    #[zbus(out_args("terminal"))]
+    async fn open_console(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+    ) -> Result<zbus::OwnedFd, LabError> {
+        self.auth.check(&hdr, ACTION_CONSOLE).await?;
+        map(self.engine.open_console(&self.lab_id, self.node_id).await).map(zbus::OwnedFd::from)
+    }
+
+    async fn resize_console(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        rows: u16,
+        cols: u16,
+    ) -> Result<(), LabError> {
+        self.auth.check(&hdr, ACTION_CONSOLE).await?;
+        map(self
+            .engine
+            .resize_console(&self.lab_id, self.node_id, rows, cols)
+            .await)
     }
 }

@@ -10,6 +10,7 @@
 //! hot-plug read) → per-(node, interface) lock (hot attach/detach). Runtime state lives in a std
 //! Mutex touched only briefly.
 
+mod console;
 mod labs;
 mod reconcile;
 mod runtime;
@@ -29,6 +30,7 @@ use crate::files::LabFiles;
 use crate::host::Host;
 use crate::naming::LabKey;
 
+pub use console::{CONSOLE_PTY, MAX_CONSOLE_DIMENSION};
 pub use nova_api::NodeState;
 pub use reconcile::ReconcileReport;
 pub use runtime::NodeView;

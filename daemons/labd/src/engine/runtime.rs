@@ -83,7 +83,7 @@ impl LabEngine {
             })
             .collect();
         let console = if rt.state.is_active() && node.kind == NodeKind::Linux {
-            format!("journal:{}", rt.unit)
+            super::CONSOLE_PTY.to_string()
         } else {
             String::new()
         };
@@ -175,11 +175,7 @@ impl LabEngine {
             self.ensure_bridge(h, &p.bridge).await?;
         }
         let wired: Vec<u32> = plugged.keys().copied().collect();
-        let work_dir = self
-            .config
-            .run_dir
-            .join(&h.key.unit)
-            .join(node_id.to_string());
+        let work_dir = self.work_dir(h, node_id);
         let spec = crate::linux::linux_spec(&h.key, node, &self.templates, &work_dir, &wired)?;
         let req = LaunchRequest { spec };
         let t0 = std::time::Instant::now();

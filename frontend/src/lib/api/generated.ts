@@ -78,6 +78,21 @@ export type BatchResult = {
  */
 failed: Array<NodeFailure>, };
 
+/**
+ * A text frame a client sends on a node console WebSocket
+ * (`GET /api/labs/{id}/nodes/{node}/console`). Binary frames are the terminal itself:
+ * keyboard input from the client, output (recent output first) from the gateway.
+ */
+export type ConsoleControl = { "type": "resize", 
+/**
+ * Rows.
+ */
+rows: number, 
+/**
+ * Columns.
+ */
+cols: number, };
+
 export type ConsoleType = "telnet" | "vnc" | "rdp" | "serial" | (string & {});
 
 /**
