@@ -1,6 +1,6 @@
 // Drives the built app in headless Chromium against a gateway (the mock by default) and saves
 // screenshots: sign-in with return to a deep link, labs browser, lab canvas, add node, link,
-// start, console, dark theme. Not part of `npm test` (needs /usr/bin/chromium). Playwright
+// start, consoles (docked, side by side, own tab), dark theme, admin pages, API tokens. Not part of `npm test` (needs /usr/bin/chromium). Playwright
 // gives the browser a fresh temporary profile itself.
 //
 //   node scripts/mock-gateway.mjs 8090 &  node scripts/smoke.mjs http://127.0.0.1:8090 /tmp/shots
@@ -55,7 +55,7 @@ try {
     await page.getByLabel('User name').fill('admin');
     await page.getByLabel('Password').fill('nope');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Wrong user name or password.').waitFor();
+    await page.getByText('wrong username or password').waitFor();
   });
   await step('sign-in returns to the lab', async () => {
     await page.getByLabel('Password').fill('admin');
@@ -107,13 +107,27 @@ try {
   await step('console opens docked and echoes typed input', async () => {
     await page.locator('[data-id="node-1"]').click();
     await page.getByRole('button', { name: 'Console', exact: true }).click();
-    await page.locator('.xterm').waitFor();
-    await page.waitForTimeout(500);
+    await page.getByText('Connected to r1').waitFor();
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('show ip ospf neighbor');
     await page.keyboard.press('Enter');
     await page.getByText('show ip ospf neighbor').first().waitFor();
     await shot('07-console');
+  });
+  await step('a second console, side by side; typing goes to the focused one', async () => {
+    await page.locator('[data-id="node-2"]').click();
+    await page.getByRole('button', { name: 'Console', exact: true }).click();
+    await page.getByText('Connected to r2').waitFor();
+    await page.getByLabel('Side by side').check();
+    await page.getByRole('region', { name: 'Console of r1' }).waitFor();
+    await page
+      .getByRole('region', { name: 'Console of r2' })
+      .locator('.xterm-helper-textarea')
+      .focus();
+    await page.keyboard.type('hostname');
+    await page.keyboard.press('Enter');
+    await page.getByRole('region', { name: 'Console of r2' }).getByText('r2# hostname').waitFor();
+    await shot('07b-consoles-side-by-side');
   });
   await step('dark theme', async () => {
     await page.locator('.svelte-flow__pane').click({ position: { x: 20, y: 20 } });
@@ -126,6 +140,51 @@ try {
     await page.getByRole('link', { name: 'Labs', exact: true }).click();
     await page.getByRole('heading', { name: 'All labs' }).waitFor();
     await shot('09-labs');
+  });
+  await step('admin: create a user, change the role, delete', async () => {
+    await page.getByRole('link', { name: 'Admin', exact: true }).click();
+    await page.getByRole('heading', { name: 'New user' }).waitFor();
+    await page.getByLabel('Username').fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('At least 8 characters.').waitFor();
+    await page.getByLabel('Password', { exact: true }).fill('long enough');
+    await page.getByLabel('Password again').fill('long enough');
+    await page.getByLabel('Role', { exact: true }).selectOption('editor');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('Created carol (editor).').waitFor();
+    await page.getByLabel('Role of carol').selectOption('viewer');
+    await page.getByText(/change the role of carol to viewer done/).waitFor();
+    await shot('11-admin-users');
+    await page.getByRole('button', { name: 'Delete carol' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Deleted carol.').waitFor();
+  });
+  await step('admin: audit log filtered by action', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('table').waitFor();
+    await page.getByLabel('Action (prefix)').fill('user.');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('cell', { name: 'user.create' }).waitFor();
+    await page.getByRole('cell', { name: 'user.delete' }).waitFor();
+    await shot('12-admin-audit');
+  });
+  await step('admin: system status', async () => {
+    await page.getByRole('link', { name: 'System' }).click();
+    await page.getByRole('meter', { name: 'Memory' }).waitFor();
+    await page.getByRole('heading', { name: /Nodes in \d+ labs?/ }).waitFor();
+    await shot('13-admin-system');
+  });
+  await step('account: a token is shown once, then revoked', async () => {
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('ci-runner');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByText(/Copy the token “ci-runner” now/).waitFor();
+    await shot('14-token-secret');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('button', { name: 'Revoke ci-runner' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('No active tokens.').waitFor();
   });
   await step('console in its own tab', async () => {
     const tab = await context.newPage();

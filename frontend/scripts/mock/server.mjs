@@ -231,6 +231,12 @@ export function createMockGateway({
     users.delete(u.id);
     for (const [k, s] of sessions) if (s.userId === u.id) sessions.delete(k);
     for (const [k, t] of tokens) if (t.userId === u.id) tokens.delete(k);
+    // As the database: owned labs and folders lose their owner, shares go.
+    for (const e of labs.values()) {
+      if (e.owner === u.id) e.owner = null;
+      e.shares.delete(u.id);
+    }
+    for (const [p, owner] of folders) if (owner === u.id) folders.set(p, null);
     return none();
   });
   route(

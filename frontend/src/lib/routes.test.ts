@@ -17,6 +17,9 @@ describe('routes', () => {
     expect(parseRoute('/labs/x/console/abc', '').name).toBe('notfound');
     expect(parseRoute('/signin', '?next=%2Flabs%2Fx')).toEqual({ name: 'signin', next: '/labs/x' });
     expect(parseRoute('/nope', '').name).toBe('notfound');
+    expect(parseRoute('/admin', '')).toEqual({ name: 'admin', section: 'users' });
+    expect(parseRoute('/admin/audit', '')).toEqual({ name: 'admin', section: 'audit' });
+    expect(parseRoute('/admin/other', '').name).toBe('notfound');
   });
 
   it('only returns to same-app paths after sign-in', () => {
@@ -32,6 +35,7 @@ describe('routes', () => {
     expect(parseRoute(href.lab('a/b'), '')).toEqual({ name: 'lab', labId: 'a/b' });
     const c = href.console('L', 7);
     expect(parseRoute(c, '')).toEqual({ name: 'console', labId: 'L', nodeId: 7 });
+    expect(parseRoute(href.admin('system'), '')).toEqual({ name: 'admin', section: 'system' });
     const s = new URL(href.signin('/labs/L?x=1'), 'http://h');
     expect(parseRoute(s.pathname, s.search)).toEqual({ name: 'signin', next: '/labs/L?x=1' });
   });

@@ -6,7 +6,14 @@ export type Route =
   | { name: 'lab'; labId: string }
   | { name: 'console'; labId: string; nodeId: number }
   | { name: 'account' }
+  | { name: 'admin'; section: AdminSection }
   | { name: 'notfound'; path: string };
+
+/** The administrators' pages. */
+export const ADMIN_SECTIONS = ['users', 'audit', 'system'] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+const isAdminSection = (s: string | undefined): s is AdminSection =>
+  (ADMIN_SECTIONS as readonly string[]).includes(s ?? '');
 
 function decode(segment: string): string | null {
   try {
@@ -25,6 +32,10 @@ export function parseRoute(pathname: string, search: string): Route {
     return { name: 'signin', next: safeNext(params.get('next')) };
   }
   if (first === 'account' && parts.length === 1) return { name: 'account' };
+  if (first === 'admin' && parts.length <= 2) {
+    if (second === undefined) return { name: 'admin', section: 'users' };
+    if (isAdminSection(second)) return { name: 'admin', section: second };
+  }
   if (first === 'labs') {
     if (second === undefined) return { name: 'labs', folder: params.get('folder') };
     const labId = decode(second);
@@ -55,4 +66,5 @@ export const href = {
     `/labs/${encodeURIComponent(labId)}/console/${nodeId}`,
   signin: (next?: string | null) => (next ? `/signin?next=${encodeURIComponent(next)}` : '/signin'),
   account: () => '/account',
+  admin: (section: AdminSection = 'users') => `/admin/${section}`,
 };
