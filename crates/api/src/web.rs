@@ -252,6 +252,29 @@ pub struct BatchNodesRequest {
     pub nodes: Vec<NodeSpec>,
 }
 
+/// Query of `POST /api/labs/import/unl` (the body is the `.unl` file itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(optional_fields)]
+pub struct UnlImportQuery {
+    /// Folder ("" = top).
+    #[serde(default)]
+    pub folder: String,
+    /// File name to store the lab under (default: from the lab's own name).
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Reply of `POST /api/labs/import/unl`: the new lab and what the conversion could not keep
+/// exactly (for the user to review).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnlImported {
+    /// The lab.
+    pub lab: LabListItem,
+    /// Lossy conversions, in words.
+    pub review: Vec<String>,
+}
+
 /// Ids of created things.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Created {

@@ -7,14 +7,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nova_api::web::{
     BatchResult, CreateLabRequest, FolderInfo, FolderRequest, ImportLabRequest, LabAccess,
-    LabListItem, LabPatch, ShareInfo, ShareRequest,
+    LabListItem, LabPatch, ShareInfo, ShareRequest, UnlImportQuery, UnlImported,
 };
 use nova_api::{LabSnapshot, limits};
 use nova_gateway_store::{ResourceKind, ShareLevel, UserId, now_ms};
 
 use crate::authz::share_access;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::guard::AuditLab;
 use crate::state::{AppState, Identity};
 
@@ -45,14 +45,20 @@ pub async fn list(
     Ok(axum::Json(out))
 }
 
-fn created(st: &AppState, me: &Identity, id: String) -> Response {
-    let item = LabListItem {
-        id: id.clone(),
-        name: st.cache.lab_ref(&id).map(|l| l.name).unwrap_or_default(),
-        folder: st.cache.lab_ref(&id).map(|l| l.folder).unwrap_or_default(),
+/// A lab the caller just created, as listed for them.
+fn lab_item(st: &AppState, me: &Identity, id: &str) -> LabListItem {
+    let r = st.cache.lab_ref(id);
+    LabListItem {
+        id: id.to_string(),
+        name: r.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+        folder: r.map(|l| l.folder).unwrap_or_default(),
         owner: Some(me.user.username.clone()),
         access: LabAccess::Owner,
-    };
+    }
+}
+
+fn created(st: &AppState, me: &Identity, id: String) -> Response {
+    let item = lab_item(st, me, &id);
     let mut r = (StatusCode::CREATED, axum::Json(item)).into_response();
     r.extensions_mut().insert(AuditLab(id));
     r
@@ -99,6 +105,54 @@ pub async fn import(
         .await?;
     adopt(&st, &me, &id).await?;
     Ok(created(&st, &me, id))
+}
+
+/// `POST /api/labs/import/unl?folder=&name=`: an EVE-NG `.unl` file (the raw body, at most
+/// the lab size limit), converted by the importer's library as `nova-ve-import-eveng` does,
+/// then imported into labd. Images and templates are not part of a `.unl`; import those on
+/// the host with `nova-ve-import-eveng`.
+pub async fn import_unl(
+    State(st): State<AppState>,
+    Extension(me): Extension<Identity>,
+    ApiQuery(q): ApiQuery<UnlImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "send the .unl file as the request body (curl --data-binary @lab.unl)",
+        ));
+    }
+    let limits = nova_import_eveng::xmltree::Limits {
+        max_bytes: limits::MAX_LAB_JSON_BYTES,
+        ..Default::default()
+    };
+    let converted = nova_import_eveng::convert::convert_unl(&body, "imported", limits)
+        .map_err(|e| ApiError::unprocessable(format!("not an EVE-NG lab we can import: {e}")))?;
+    let name = if q.name.is_empty() {
+        converted.lab.meta.name.clone()
+    } else {
+        q.name
+    };
+    let text = serde_json::to_string(&converted.lab)
+        .map_err(|e| ApiError::internal(format!("converted lab: {e}")))?;
+    let (id, _) = st
+        .cache
+        .labd()
+        .manager()
+        .import_lab(&q.folder, &name, &text)
+        .await?;
+    adopt(&st, &me, &id).await?;
+    let lab = lab_item(&st, &me, &id);
+    let mut r = (
+        StatusCode::CREATED,
+        axum::Json(UnlImported {
+            lab,
+            review: converted.review,
+        }),
+    )
+        .into_response();
+    r.extensions_mut().insert(AuditLab(id));
+    Ok(r)
 }
 
 /// `GET /api/labs/{id}`: the lab, every node's runtime and the event seq, from memory.

@@ -51,6 +51,7 @@ table! {
     GET    "/api/labs"                                SignedIn ""               => get(labs::list),
     POST   "/api/labs"                                Editor   "lab.create"     => post(labs::create),
     POST   "/api/labs/import"                         Editor   "lab.import"     => post(labs::import),
+    POST   "/api/labs/import/unl"                     Editor   "lab.import"     => post(labs::import_unl),
     GET    "/api/labs/{id}"                           LabView  ""               => get(labs::get),
     PATCH  "/api/labs/{id}"                           LabOwner "lab.rename"     => patch(labs::rename),
     DELETE "/api/labs/{id}"                           LabOwner "lab.delete"     => delete(labs::delete),

@@ -1720,6 +1720,33 @@ expires_at: number | null,
 last_used_at: number | null, };
 
 /**
+ * Query of `POST /api/labs/import/unl` (the body is the `.unl` file itself).
+ */
+export type UnlImportQuery = { 
+/**
+ * Folder ("" = top).
+ */
+folder: string, 
+/**
+ * File name to store the lab under (default: from the lab's own name).
+ */
+name: string, };
+
+/**
+ * Reply of `POST /api/labs/import/unl`: the new lab and what the conversion could not keep
+ * exactly (for the user to review).
+ */
+export type UnlImported = { 
+/**
+ * The lab.
+ */
+lab: LabListItem, 
+/**
+ * Lossy conversions, in words.
+ */
+review: Array<string>, };
+
+/**
  * A web user.
  */
 export type UserInfo = { 
