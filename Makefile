@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build test test-deps lint fmt clippy nextest test-leftovers sandbox-shell bench bench-labd bench-netd demo demo-stop clean
+.PHONY: all build test test-deps lint fmt clippy nextest test-leftovers sandbox-shell bench bench-labd bench-netd demo demo-stop clean frontend frontend-check
 
 all: build
 
@@ -12,7 +12,7 @@ build:
 
 # Installs (idempotently) what the tests need from Debian packages, then runs the whole suite
 # and checks that no test sandbox (state dir, cgroup, process) was left behind.
-test: test-deps lint nextest test-leftovers
+test: test-deps lint frontend-check nextest test-leftovers
 
 test-deps:
 	scripts/install-test-deps
@@ -31,6 +31,14 @@ nextest:
 	$(CARGO) build --workspace --bins
 	$(CARGO) nextest run --workspace --no-fail-fast
 
+# The web app: npm ci from the lock file, svelte-check + eslint + prettier, vitest, vite build.
+frontend-check:
+	scripts/frontend check
+
+# The web app, built into frontend/dist (the gateway serves it).
+frontend:
+	scripts/frontend build
+
 test-leftovers:
 	$(CARGO) run -q -p nova-test-sandbox --bin nova-sandbox -- leftovers
 
@@ -45,6 +53,7 @@ clean:
 # PID 1 is not systemd) with demo/demo-lab.json running. See scripts/demo, docs/novactl.md.
 demo:
 	scripts/install-test-deps --runtime
+	scripts/frontend build
 	scripts/demo start
 
 demo-stop:
