@@ -116,3 +116,56 @@ export const images = {
 };
 
 export const iconFile = (iconType) => `${iconType.charAt(0).toUpperCase()}${iconType.slice(1)}.png`;
+
+/**
+ * A rough EVE-NG `.unl` reader for the mock (the gateway uses the importer's library): the lab
+ * name, nodes and networks; `review` says what was not kept exactly. Throws a 422-like error.
+ */
+export function convertUnl(xml) {
+  const attrs = (tag) =>
+    Object.fromEntries([...tag.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const labTag = /<lab\b[^>]*>/.exec(xml);
+  if (!labTag) {
+    throw Object.assign(new Error('not an EVE-NG lab we can import: no <lab> element'), {
+      status: 422,
+    });
+  }
+  const lab = emptyLab('', attrs(labTag[0]).name || 'imported');
+  const review = [];
+  for (const m of xml.matchAll(/<node\b[^>]*>/g)) {
+    const a = attrs(m[0]);
+    const id = Number(a.id);
+    const type =
+      a.type === 'qemu' || a.type === 'iol' || a.type === 'dynamips' || a.type === 'docker'
+        ? a.type
+        : 'qemu';
+    lab.nodes[id] = node(
+      id,
+      a.name || `node${id}`,
+      a.template || 'unknown',
+      type,
+      Number(a.left) || 0,
+      Number(a.top) || 0,
+      {
+        image: a.image ?? '',
+      },
+    );
+    if (a.image)
+      review.push(`node ${id} (${a.name}): image “${a.image}” must be installed on the host`);
+  }
+  for (const m of xml.matchAll(/<network\b[^>]*>/g)) {
+    const a = attrs(m[0]);
+    const id = Number(a.id);
+    const kept = a.type === 'bridge' ? 'linux_bridge' : 'bridge_cloud';
+    lab.networks[id] = network(
+      id,
+      a.name || `net${id}`,
+      kept,
+      Number(a.left) || 0,
+      Number(a.top) || 0,
+    );
+    if (a.type !== 'bridge')
+      review.push(`network ${id} (${a.name}): ${a.type} kept as a bridge cloud`);
+  }
+  return { lab, review };
+}

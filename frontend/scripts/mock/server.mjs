@@ -12,7 +12,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { accessRank, ancestors, createStore } from './store.mjs';
-import { iconFile, images, network, node, templates } from './labs.mjs';
+import { convertUnl, iconFile, images, network, node, templates } from './labs.mjs';
 import { CLOSE, createConsoles } from './console.mjs';
 
 class HttpError extends Error {
@@ -367,6 +367,18 @@ export function createMockGateway({
       fail(400, 'not a lab document: schema must be 1 or 2');
     }
     return newLab(me, b.name, b.folder, structuredClone(b.lab));
+  });
+  route('POST', '/api/labs/import/unl', 'Editor', 'lab.import', ({ me, url, raw }) => {
+    const q = url.searchParams;
+    for (const k of q.keys()) {
+      if (!['folder', 'name'].includes(k))
+        fail(400, `Failed to deserialize query string: unknown field \`${k}\``);
+    }
+    if (!raw) fail(400, 'send the .unl file as the request body (curl --data-binary @lab.unl)');
+    const { lab, review } = convertUnl(raw);
+    const name = q.get('name') || lab.meta.name;
+    const out = newLab(me, name, q.get('folder') ?? '', lab);
+    return { ...out, body: { lab: out.body, review } };
   });
   route('GET', '/api/labs/{id}', 'LabView', '', ({ e }) => ok(snapshot(e)));
   route('PATCH', '/api/labs/{id}', 'LabOwner', 'lab.rename', ({ e, body }) => {
@@ -842,7 +854,8 @@ export function createMockGateway({
       req.authorized = true;
       if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
         const raw = await readBody(req);
-        if (raw !== '') {
+        if (r.path.endsWith('/unl')) ctx.raw = raw;
+        else if (raw !== '') {
           if (!/application\/json/i.test(req.headers['content-type'] ?? '')) {
             fail(415, 'Expected request with `Content-Type: application/json`');
           }
@@ -855,7 +868,7 @@ export function createMockGateway({
       }
       out = r.handler(ctx);
     } catch (err) {
-      if (!(err instanceof HttpError)) console.error(err);
+      if (!(err instanceof HttpError) && !err.status) console.error(err);
       out = { status: err.status ?? 500, problem: err.message };
     }
     const headers = {};

@@ -4,6 +4,8 @@
 // every resize. The close code says why a console ended. This module keeps the protocol out of
 // the component, so it is tested without a browser.
 
+import type { ConsoleControl } from './api/types';
+
 /** Close codes of the console WebSocket. */
 export const CONSOLE_CLOSE = {
   /** The console ended: the node stopped. */
@@ -24,7 +26,8 @@ export const CONSOLE_CLOSE = {
 /** The text frame that tells the far end the terminal size (each clamped to 1..1000). */
 export function consoleResizeMessage(cols: number, rows: number): string {
   const clamp = (n: number) => Math.min(1000, Math.max(1, Math.round(n) || 1));
-  return JSON.stringify({ type: 'resize', cols: clamp(cols), rows: clamp(rows) });
+  const msg: ConsoleControl = { type: 'resize', cols: clamp(cols), rows: clamp(rows) };
+  return JSON.stringify(msg);
 }
 
 const encoder = new TextEncoder();

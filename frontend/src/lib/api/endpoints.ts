@@ -31,6 +31,7 @@ import type {
   SystemStatus,
   TemplateInfo,
   TokenInfo,
+  UnlImported,
   UserInfo,
   UserPatch,
   VersionInfo,
@@ -103,6 +104,13 @@ export function createEndpoints(c: ApiClient) {
       /** A lab JSON document (schema 2, or 1) → 201 LabListItem. */
       importJson: (folder: string, name: string, doc: unknown) =>
         c.post<LabListItem>('/api/labs/import', { folder, name, lab: doc }),
+      /** An EVE-NG `.unl` file as the raw body; name '' = the lab's own → 201 UnlImported. */
+      importUnl: (folder: string, name: string, unl: Blob | string) =>
+        c.request<UnlImported>('POST', '/api/labs/import/unl', {
+          query: { folder, name },
+          body: unl,
+          contentType: 'application/xml',
+        }),
       get: (id: string) => c.get<LabSnapshot>(lab(id)),
       update: (id: string, p: LabPatch) => c.patch<LabListItem>(lab(id), p),
       /** → 204. */

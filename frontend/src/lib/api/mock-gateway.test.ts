@@ -122,6 +122,19 @@ describe('mock gateway: session, users, tokens, audit', () => {
     expect(none).toEqual({ entries: [], next_before: null });
   });
 
+  it('imports an EVE-NG .unl file sent as the raw body, with what to review', async () => {
+    const { api } = await signIn('admin', 'admin');
+    const unl =
+      '<lab name="Old lab"><topology><nodes><node id="1" name="R1" type="qemu" template="vyos" image="vyos-1.4"/></nodes>' +
+      '<networks><network id="1" name="Net" type="pnet0"/></networks></topology></lab>';
+    const r = await api.labs.importUnl('', '', new Blob([unl]));
+    expect(r.lab).toMatchObject({ name: 'Old lab', folder: '', access: 'owner' });
+    expect(r.review).toHaveLength(2);
+    expect((await api.labs.get(r.lab.id)).lab.nodes['1']?.name).toBe('R1');
+    const bad = await failure(api.labs.importUnl('', 'x', 'not xml'));
+    expect(bad.status).toBe(422);
+  });
+
   it('reports the host and nodes by kind and state', async () => {
     const { api } = await signIn('admin', 'admin');
     const s = await api.system.status();
