@@ -22,9 +22,9 @@ class FakeSocket implements WebSocketLike {
   receive(msg: unknown) {
     this.onmessage?.({ data: typeof msg === 'string' ? msg : JSON.stringify(msg) });
   }
-  drop(code = 1006) {
+  drop(code = 1006, reason = '') {
     this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -265,6 +265,30 @@ describe('LabEventsClient', () => {
     vi.advanceTimersByTime(60_000);
     expect(t.sockets).toHaveLength(1);
     expect(t.statuses.at(-1)).toBe('closed');
+  });
+
+  it('does not reconnect after access was revoked (4003) or the lab deleted (4004)', () => {
+    for (const code of [4003, 4004]) {
+      const ended: [number, string][] = [];
+      const sockets: FakeSocket[] = [];
+      const client = new LabEventsClient({
+        seq: 1,
+        url: () => 'ws://h/e',
+        onEvent: () => undefined,
+        onResnapshot: () => undefined,
+        onEnded: (c, r) => ended.push([c, r]),
+        createSocket: (url) => {
+          const s = new FakeSocket(url);
+          sockets.push(s);
+          return s;
+        },
+      });
+      client.start();
+      sockets[0]!.drop(code, 'access to this lab was revoked');
+      vi.advanceTimersByTime(60_000);
+      expect(sockets).toHaveLength(1);
+      expect(ended).toEqual([[code, 'access to this lab was revoked']]);
+    }
   });
 
   it('ignores messages from a socket it already replaced', () => {

@@ -19,6 +19,10 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
+/** Close codes after which reconnecting is pointless (web-gateway/src/routes/ws.rs). */
+export const CLOSE_FORBIDDEN = 4003;
+export const CLOSE_GONE = 4004;
+
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
 export type EventsStatus = 'connecting' | 'live' | 'resyncing' | 'reconnecting' | 'closed';
@@ -44,6 +48,11 @@ export interface LabEventsOptions {
    */
   onResnapshot: (snapshot: LabSnapshot | null) => void;
   onStatus?: (status: EventsStatus, info: StatusInfo) => void;
+  /**
+   * The gateway ended the stream for good: 4003 (access revoked, or signed out) or 4004 (the
+   * lab was deleted). The client does not reconnect after these.
+   */
+  onEnded?: (code: number, reason: string) => void;
   createSocket?: WebSocketFactory;
   backoff?: { initialMs?: number; maxMs?: number; factor?: number };
   /** How long to wait for replayed events announced by `hello` before re-reading the lab. */
@@ -177,18 +186,24 @@ export class LabEventsClient {
       if (this.socket === socket) this.handle(parseMessage(ev.data));
     };
     socket.onclose = (ev) => {
-      if (this.socket === socket) this.dropped(ev.code);
+      if (this.socket === socket) this.dropped(ev.code, ev.reason);
     };
     socket.onerror = () => {
       // onclose follows and does the work
     };
   }
 
-  private dropped(code: number) {
+  private dropped(code: number, reason: string) {
     this.socket = null;
     if (this.replayTimer !== null) clearTimeout(this.replayTimer);
     this.replayTimer = null;
     if (this.stopped) return;
+    if (code === CLOSE_FORBIDDEN || code === CLOSE_GONE) {
+      this.stopped = true;
+      this.status('closed', { closeCode: code });
+      this.opts.onEnded?.(code, reason);
+      return;
+    }
     this.attempt += 1;
     const b = this.opts.backoff ?? {};
     const initial = b.initialMs ?? 500;

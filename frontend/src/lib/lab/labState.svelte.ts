@@ -3,7 +3,7 @@
 
 import { api } from '../api';
 import { errorMessage } from '../api/client';
-import { LabEventsClient, wsUrl, type EventsStatus } from '../api/events';
+import { CLOSE_GONE, LabEventsClient, wsUrl, type EventsStatus } from '../api/events';
 import type { LabDocument, LabEvent, LabSnapshot, Position, Viewport } from '../api/types';
 import { applyEvent, type LabCopy, type RuntimeMap } from './apply';
 
@@ -21,6 +21,8 @@ export class LabState {
   status = $state<EventsStatus>('connecting');
   loadError = $state<string | null>(null);
   deleted = $state(false);
+  /** Why the gateway ended the event stream for good (access revoked), or null. */
+  revoked = $state<string | null>(null);
 
   private events: LabEventsClient | null = null;
   private closed = false;
@@ -51,6 +53,17 @@ export class LabState {
       url: (since) => wsUrl(`${api.eventsPath(this.labId)}?since=${since}`),
       onEvent: (ev) => this.apply(ev),
       onResnapshot: (snapshot) => void this.resnapshot(snapshot),
+      onEnded: (code, reason) => {
+        if (code === CLOSE_GONE) {
+          this.deleted = true;
+        } else if (reason === 'signed out') {
+          this.revoked = 'You were signed out.';
+          // A 401 here sends the user to the sign-in page.
+          api.session.probe().catch(() => undefined);
+        } else {
+          this.revoked = 'Your access to this lab was revoked.';
+        }
+      },
       onStatus: (s, info) => {
         this.status = s;
         if (s === 'live') this.reconnects = 0;
