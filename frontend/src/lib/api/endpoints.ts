@@ -31,6 +31,7 @@ import type {
   SystemStatus,
   TemplateInfo,
   TokenInfo,
+  UnlImportQuery,
   UnlImported,
   UserInfo,
   UserPatch,
@@ -105,12 +106,14 @@ export function createEndpoints(c: ApiClient) {
       importJson: (folder: string, name: string, doc: unknown) =>
         c.post<LabListItem>('/api/labs/import', { folder, name, lab: doc }),
       /** An EVE-NG `.unl` file as the raw body; name '' = the lab's own → 201 UnlImported. */
-      importUnl: (folder: string, name: string, unl: Blob | string) =>
-        c.request<UnlImported>('POST', '/api/labs/import/unl', {
-          query: { folder, name },
+      importUnl: (folder: string, name: string, unl: Blob | string) => {
+        const query: UnlImportQuery = { folder, name };
+        return c.request<UnlImported>('POST', '/api/labs/import/unl', {
+          query: { ...query },
           body: unl,
           contentType: 'application/xml',
-        }),
+        });
+      },
       get: (id: string) => c.get<LabSnapshot>(lab(id)),
       update: (id: string, p: LabPatch) => c.patch<LabListItem>(lab(id), p),
       /** → 204. */

@@ -55,6 +55,8 @@ export type {
   SystemStatus,
   TemplateInfo,
   TokenInfo,
+  UnlImportQuery,
+  UnlImported,
   UserInfo,
   UserPatch,
   VersionInfo,
@@ -66,7 +68,7 @@ export type {
   Node as LabNode,
 } from './generated';
 
-import type { EventMessage, LabListItem, Node, NodeRuntime } from './generated';
+import type { EventMessage, Node, NodeRuntime } from './generated';
 
 /** One lab event as received: envelope (lab_id, seq, v) and payload in one object. */
 export type LabEvent = EventMessage;
@@ -90,14 +92,4 @@ export interface ProblemDetails {
   detail?: string;
   instance?: string;
   [extension: string]: unknown;
-}
-
-/**
- * The reply of `POST /api/labs/import/unl`: the new lab and what the conversion could not keep
- * exactly. `UnlImported` in crates/api/src/web.rs, written here only until generated.ts is
- * regenerated with it (then re-export it above and delete this).
- */
-export interface UnlImported {
-  lab: LabListItem;
-  review: string[];
 }
