@@ -159,6 +159,8 @@ export function createMockGateway({
   route('POST', '/api/session', 'Public', 'user.login', ({ body, req }) => {
     const b = fields(body, ['username', 'password']);
     const u = [...users.values()].find((x) => x.username === b.username);
+    // A sign-in names its user (or the name tried) in the audit record.
+    req.auditUser = { name: String(b.username).slice(0, 128), id: u?.id ?? null };
     if (!u || u.password !== b.password || u.disabled) fail(401, 'wrong username or password');
     const { secret, session } = store.newSession(u);
     req.setCookie = `nova_session=${secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800`;
@@ -790,10 +792,11 @@ export function createMockGateway({
   /** Who may do what: the identity, and the lab entry and access for lab routes. */
   function authorize(req, r, params) {
     const me = identify(req);
+    // Who called is kept for the audit record, also when they are refused.
+    req.who = me?.user;
     if (isChange(req.method) && me?.session && req.headers['x-csrf-token'] !== me.session.csrf) {
       fail(403, 'missing or wrong X-CSRF-Token header (take it from GET /api/session)');
     }
-    req.who = me?.user;
     if (r.rule === 'Public') return { me };
     if (!me) {
       fail(401, 'sign in first (POST /api/session) or send an API token as Authorization: Bearer');
@@ -851,7 +854,6 @@ export function createMockGateway({
       found = find(req.method, url.pathname);
       const { r, params } = found;
       const ctx = { req, url, params, ...authorize(req, r, params) };
-      req.authorized = true;
       if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
         const raw = await readBody(req);
         if (r.path.endsWith('/unl')) ctx.raw = raw;
@@ -893,8 +895,8 @@ export function createMockGateway({
       const st = out.status;
       const p = found.params;
       store.record({
-        user_id: req.authorized ? (req.who?.id ?? null) : null,
-        username: req.authorized ? (req.who?.username ?? '-') : '-',
+        user_id: req.who?.id ?? req.auditUser?.id ?? null,
+        username: req.who?.username ?? req.auditUser?.name ?? '-',
         action: r.action,
         lab_id: p.id ?? out.labId ?? null,
         node_id: p.node ?? null,
