@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 /// What a template's nodes can do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TemplateCapabilities {
     /// Interfaces can be linked and unlinked while the node runs.
     pub hotplug: bool,
@@ -16,6 +17,7 @@ pub struct TemplateCapabilities {
 
 /// One template, with its resolved defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TemplateInfo {
     /// Template key (what a node spec names).
     pub key: String,

@@ -18,6 +18,7 @@ pub const EVENT_SCHEMA_VERSION: u32 = 1;
 
 /// One change of a lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LabEvent {
     /// CreateLab, ImportLab.
@@ -235,6 +236,7 @@ impl LabSnapshot {
 
 /// The `json` argument of the D-Bus `Event` signal: the event and the schema version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventPayload {
     /// Schema version ([`EVENT_SCHEMA_VERSION`]).
     pub v: u32,
@@ -260,6 +262,7 @@ impl EventPayload {
 
 /// One event as the gateway forwards it over WebSocket: envelope and payload in one object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventMessage {
     /// The lab.
     pub lab_id: String,
@@ -274,6 +277,7 @@ pub struct EventMessage {
 
 /// Messages of the event WebSocket besides events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamControl {
     /// First message: the lab's current `seq`. Events after it follow (replayed ones first

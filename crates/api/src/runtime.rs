@@ -8,6 +8,7 @@ use ts_rs::TS;
 
 /// A node's runtime state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     /// Not running.
@@ -70,6 +71,7 @@ impl std::fmt::Display for NodeState {
 
 /// One interface of a node, planned and live.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InterfaceStatus {
     /// Interface index.
     pub index: u32,
@@ -87,6 +89,7 @@ pub struct InterfaceStatus {
 
 /// The runtime view of one node (the `node_state` event, `runtime_state` in `GetJson`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeRuntime {
     /// Node id.
     pub node_id: NodeId,
@@ -106,6 +109,7 @@ pub struct NodeRuntime {
 
 /// A lab's identity and place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LabRef {
     /// Lab id (the lab JSON `id`).
     pub id: String,
@@ -117,6 +121,7 @@ pub struct LabRef {
 
 /// A node that failed in a batch operation (StartAll, StopAll).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeFailure {
     /// Node id.
     pub node_id: NodeId,
@@ -128,6 +133,7 @@ pub struct NodeFailure {
 /// event published before it was taken. Events with a higher `seq` may already be reflected in
 /// it; every event applies idempotently, so a client applies all events after `seq`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LabSnapshot {
     /// Where the lab is.
     #[serde(rename = "ref")]

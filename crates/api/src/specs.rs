@@ -49,6 +49,7 @@ pub fn parse_lab(text: &str) -> Result<nova_lab_model::Lab, SpecError> {
 /// A new node. Its kind and defaults come from the template (trusted, installed by an
 /// administrator), never from the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NodeSpec {
@@ -114,6 +115,7 @@ impl NodeSpec {
 
 /// Changes to a node: any subset of the spec's fields except the kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NodePatch {
@@ -170,6 +172,7 @@ impl NodePatch {
 
 /// A new network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NetworkSpec {
@@ -194,6 +197,7 @@ pub struct NetworkSpec {
 
 /// Changes to a network.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NetworkPatch {
@@ -216,6 +220,7 @@ pub struct NetworkPatch {
 
 /// Impairments of a link, as a client sets them (0 = none).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkMetricsSpec {
     /// One-way delay in ms.
@@ -280,6 +285,7 @@ impl LinkMetricsSpec {
 
 /// A new link: a node interface to another node interface (a cable) or to a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct LinkSpec {
@@ -294,6 +300,7 @@ pub struct LinkSpec {
 
 /// A position on the canvas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Position {
     /// x.
@@ -304,6 +311,7 @@ pub struct Position {
 
 /// The canvas view.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ViewportSpec {
     /// x.
@@ -316,6 +324,7 @@ pub struct ViewportSpec {
 
 /// Layout changes: positions of nodes and networks by id, and the view.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct LayoutSpec {

@@ -11,6 +11,7 @@ use crate::specs::NodeSpec;
 
 /// A global role: what a user may do anywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoleName {
     /// Everything, users and audit included.
@@ -23,6 +24,7 @@ pub enum RoleName {
 
 /// What a user may do with one lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LabAccess {
     /// Read it.
@@ -37,6 +39,7 @@ pub enum LabAccess {
 
 /// A web user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     /// Id.
     pub id: i64,
@@ -54,6 +57,7 @@ pub struct UserInfo {
 
 /// `POST /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login name.
@@ -64,6 +68,7 @@ pub struct LoginRequest {
 
 /// The signed-in session (`POST`/`GET /api/session`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     /// Who.
     pub user: UserInfo,
@@ -75,6 +80,7 @@ pub struct SessionInfo {
 
 /// `POST /api/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NewUserRequest {
@@ -91,6 +97,7 @@ pub struct NewUserRequest {
 
 /// `PATCH /api/users/{id}` (admins only).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct UserPatch {
@@ -108,6 +115,7 @@ pub struct UserPatch {
 /// `PUT /api/users/{id}/password`: users change their own with the current one; admins set
 /// anyone's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct PasswordChange {
@@ -120,6 +128,7 @@ pub struct PasswordChange {
 
 /// An API token (its secret is shown once, at creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenInfo {
     /// Id.
     pub id: i64,
@@ -137,6 +146,7 @@ pub struct TokenInfo {
 
 /// `POST /api/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct NewTokenRequest {
@@ -149,6 +159,7 @@ pub struct NewTokenRequest {
 
 /// The created token and its secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     /// The token.
     pub token: TokenInfo,
@@ -158,6 +169,7 @@ pub struct CreatedToken {
 
 /// One lab as listed for a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LabListItem {
     /// Lab id.
     pub id: String,
@@ -173,6 +185,7 @@ pub struct LabListItem {
 
 /// `POST /api/labs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateLabRequest {
     /// Folder ("" = top).
@@ -184,6 +197,7 @@ pub struct CreateLabRequest {
 
 /// `POST /api/labs/import`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportLabRequest {
     /// Folder ("" = top).
@@ -197,6 +211,7 @@ pub struct ImportLabRequest {
 
 /// `PATCH /api/labs/{id}`: rename and/or move.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct LabPatch {
@@ -210,6 +225,7 @@ pub struct LabPatch {
 
 /// `POST /api/folders`, `PATCH /api/folders/{path}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FolderRequest {
     /// Folder path (`a/b`).
@@ -218,6 +234,7 @@ pub struct FolderRequest {
 
 /// A folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FolderInfo {
     /// Path.
     pub path: String,
@@ -227,6 +244,7 @@ pub struct FolderInfo {
 
 /// Who a lab is shared with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShareInfo {
     /// User id.
     pub user_id: i64,
@@ -238,6 +256,7 @@ pub struct ShareInfo {
 
 /// `PUT /api/labs/{id}/shares/{user_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShareRequest {
     /// `viewer` or `editor`.
@@ -246,6 +265,7 @@ pub struct ShareRequest {
 
 /// `POST /api/labs/{id}/nodes/batch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchNodesRequest {
     /// The nodes to add, in order.
@@ -254,6 +274,7 @@ pub struct BatchNodesRequest {
 
 /// Query of `POST /api/labs/import/unl` (the body is the `.unl` file itself).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields)]
 pub struct UnlImportQuery {
@@ -268,6 +289,7 @@ pub struct UnlImportQuery {
 /// Reply of `POST /api/labs/import/unl`: the new lab and what the conversion could not keep
 /// exactly (for the user to review).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnlImported {
     /// The lab.
     pub lab: LabListItem,
@@ -277,6 +299,7 @@ pub struct UnlImported {
 
 /// Ids of created things.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Created {
     /// The id (a number for nodes and networks, a string for labs and links).
     pub id: String,
@@ -284,6 +307,7 @@ pub struct Created {
 
 /// Reply of start/stop of a whole lab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BatchResult {
     /// The nodes that failed, with why.
     pub failed: Vec<NodeFailure>,
@@ -291,6 +315,7 @@ pub struct BatchResult {
 
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEntryInfo {
     /// Id (increases).
     pub id: i64,
@@ -316,6 +341,7 @@ pub struct AuditEntryInfo {
 
 /// A page of the audit log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditPage {
     /// Entries.
     pub entries: Vec<AuditEntryInfo>,
@@ -325,6 +351,7 @@ pub struct AuditPage {
 
 /// `GET /api/system/version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VersionInfo {
     /// The gateway's version.
     pub gateway: String,
@@ -336,6 +363,7 @@ pub struct VersionInfo {
 
 /// `GET /api/system/status` (admins).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SystemStatus {
     /// Logical CPUs.
     pub cpus: u32,
@@ -359,6 +387,7 @@ pub struct SystemStatus {
 /// (`GET /api/labs/{id}/nodes/{node}/console`). Binary frames are the terminal itself:
 /// keyboard input from the client, output (recent output first) from the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConsoleControl {
     /// The terminal's size changed (each 1 to 1000).

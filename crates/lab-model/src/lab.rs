@@ -29,6 +29,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// A whole lab: the topology source of truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Lab {
     /// Schema version; always [`SCHEMA_VERSION`] for a parsed lab.
     pub schema: u32,
@@ -78,6 +79,7 @@ pub struct Lab {
 /// The lab's descriptive fields (`meta`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Meta {
     /// Display name.
     #[serde(default)]
@@ -153,6 +155,7 @@ pub struct Meta {
 /// The canvas view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Viewport {
     /// Pan x.
     #[serde(default, deserialize_with = "f64_lenient")]
@@ -199,6 +202,7 @@ string_enum! {
 /// Lab-wide presentation defaults.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Defaults {
     /// Default link style.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,6 +259,7 @@ impl ConsoleType {
 /// A node: one router, switch, firewall or host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Node {
     /// Id, equal to the node's key in [`Lab::nodes`].
     #[serde(deserialize_with = "u32_lenient")]
@@ -400,6 +405,7 @@ impl Node {
 /// One network interface of a node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeInterface {
     /// 0-based index, below the node's `ethernet`.
     #[serde(deserialize_with = "u32_lenient")]
@@ -443,6 +449,7 @@ impl NodeInterface {
 /// Runtime bookkeeping of an interface.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InterfaceRuntime {
     /// Generation of the current attachment.
     #[serde(default, deserialize_with = "u64_lenient")]
@@ -470,6 +477,7 @@ string_enum! {
 /// Where a port sits on its node's icon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PortPosition {
     /// Which edge.
     pub side: Side,
@@ -497,6 +505,7 @@ string_enum! {
 /// A network (a broadcast domain) that node interfaces attach to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Network {
     /// Id, equal to the network's key in [`Lab::networks`].
     #[serde(deserialize_with = "u32_lenient")]
@@ -585,6 +594,7 @@ impl Network {
 /// A network's addressing and host attachment (`config`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NetworkConfig {
     /// Subnet (`10.0.0.0/24`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -619,6 +629,7 @@ pub struct NetworkConfig {
 /// A network's runtime bookkeeping (`runtime`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NetworkRuntime {
     /// Host bridge name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -657,6 +668,7 @@ pub enum Endpoint {
 /// A link end on a node interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeEndpoint {
     /// The node.
     #[serde(deserialize_with = "u32_lenient")]
@@ -673,6 +685,7 @@ pub struct NodeEndpoint {
 /// A link end on a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NetworkEndpoint {
     /// The network.
     #[serde(deserialize_with = "u32_lenient")]
@@ -760,6 +773,24 @@ impl ts_rs::TS for Endpoint {
     }
 }
 
+/// JSON Schema: a node interface or a network, told apart by their fields.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Endpoint {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Endpoint".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Endpoint").into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One end of a link: a node interface (`node_id`, \
+                `interface_index`) or a network (`network_id`).",
+            "anyOf": [g.subschema_for::<NodeEndpoint>(), g.subschema_for::<NetworkEndpoint>()]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Endpoint {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
@@ -783,6 +814,7 @@ impl<'de> Deserialize<'de> for Endpoint {
 /// A link: one node interface (or network) attached to a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Link {
     /// Id, `lnk_NNN`.
     pub id: String,
@@ -865,6 +897,7 @@ impl Link {
 /// Link impairments (netem).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkMetrics {
     /// One-way delay in milliseconds.
     #[serde(default, deserialize_with = "u32_lenient")]
@@ -887,6 +920,7 @@ pub struct LinkMetrics {
 /// A link's runtime bookkeeping.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkRuntime {
     /// Generation of the current attachment.
     #[serde(default, deserialize_with = "u64_lenient")]
@@ -900,6 +934,7 @@ pub struct LinkRuntime {
 /// A text annotation on the canvas (EVE-NG shape; kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TextObject {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -922,6 +957,7 @@ pub struct TextObject {
 /// A line annotation on the canvas (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineObject {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -938,6 +974,7 @@ pub struct LineObject {
 /// A picture (background map) attached to the lab (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Picture {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -966,6 +1003,7 @@ pub struct Picture {
 /// A lab task (kept verbatim).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Task {
     /// Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]

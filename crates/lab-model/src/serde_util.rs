@@ -161,6 +161,33 @@ impl ts_rs::TS for LooseBool {
     }
 }
 
+/// JSON Schema: a boolean or an integer; on input also `"0"`, `"1"`, `"true"`, `"false"`.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for LooseBool {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LooseBool".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::LooseBool").into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut any = vec![
+            schemars::json_schema!({ "type": "boolean" }),
+            schemars::json_schema!({ "type": "integer", "description": "0 is false" }),
+        ];
+        if g.contract().is_deserialize() {
+            any.push(schemars::json_schema!({
+                "type": "string",
+                "enum": ["0", "1", "true", "false"]
+            }));
+        }
+        schemars::json_schema!({
+            "description": "a flag: a boolean, or 0/1 as EVE-NG writes it (kept as written)",
+            "anyOf": any
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for LooseBool {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
@@ -237,6 +264,28 @@ macro_rules! string_enum {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
                 Ok($name::from(s.as_str()))
+            }
+        }
+
+        // JSON Schema: the known values, or any other string (kept verbatim, like `Other`).
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "anyOf": [
+                        { "type": "string", "enum": Self::KNOWN },
+                        {
+                            "type": "string",
+                            "description": "a value this version does not know, kept verbatim"
+                        }
+                    ]
+                })
             }
         }
 

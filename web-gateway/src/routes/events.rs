@@ -22,7 +22,7 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::state::{AppState, Identity};
 
 /// Query of the events WebSocket.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     since: Option<u64>,

@@ -130,7 +130,7 @@ pub async fn templates(State(st): State<AppState>) -> ApiResult<axum::Json<Vec<T
 }
 
 /// `GET /api/images?kind=&template=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImagesQuery {
     kind: String,
@@ -152,7 +152,7 @@ pub async fn images(
 }
 
 /// `GET /api/audit` filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     user: Option<i64>,

@@ -18,7 +18,7 @@ fn spec_json<T: Serialize>(v: &T) -> ApiResult<String> {
 }
 
 /// A node with its runtime, as `GET …/nodes` lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct NodeWithRuntime {
     #[serde(flatten)]
     node: nova_api::model::Node,
