@@ -735,6 +735,23 @@ export function createMockGateway({
   route('GET', '/api/system/version', 'Public', '', () =>
     ok({ gateway: '0.0.0-mock', labd: 'mock', event_schema: 1 }),
   );
+  // The gateway generates its document from its route table and types; the mock lists its own
+  // routes, so the API docs page (/api-docs/) has something to show.
+  route('GET', '/api/openapi.json', 'Public', '', () => {
+    const paths = {};
+    for (const r of routes) {
+      (paths[r.path.replace('{*', '{')] ??= {})[r.method.toLowerCase()] = {
+        summary: `${r.method} ${r.path} (mock gateway)`,
+        'x-nova-rule': r.rule,
+        responses: { default: { description: 'see GET /api/openapi.json of the real gateway' } },
+      };
+    }
+    return ok({
+      openapi: '3.1.0',
+      info: { title: 'nova-ve HTTP API (mock gateway)', version: '0.0.0-mock' },
+      paths,
+    });
+  });
   route('GET', '/api/system/status', 'Admin', '', () => {
     let disk = { total: 0, available: 0 };
     try {
