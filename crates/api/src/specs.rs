@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use nova_lab_model::{ConsoleType, Endpoint, LinkMetrics, NetworkType, NodeKind};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
@@ -44,6 +44,93 @@ pub fn parse_lab(text: &str) -> Result<nova_lab_model::Lab, SpecError> {
     nova_lab_model::Lab::from_json_upgrading(text)
         .map(|(lab, _report)| lab)
         .map_err(|e| SpecError::Invalid(format!("lab JSON: {e}")))
+}
+
+/// Extras keys a client may never set, in any spelling (case, `-` or `_`): free-form runtime
+/// arguments (QEMU options, Docker arguments and commands) and privileges or host access. A
+/// node gets those only from its template, which an administrator installed (REFERENCE §10.1:
+/// through node extras they were code execution and root on the host).
+pub const FORBIDDEN_EXTRAS: &[&str] = &[
+    "qemu_options",
+    "qemu_args",
+    "extra_args",
+    "docker_options",
+    "command",
+    "entrypoint",
+    "privileged",
+    "cap_add",
+    "devices",
+    "volumes",
+    "mounts",
+    "binds",
+    "network_mode",
+    "pid_mode",
+    "ipc_mode",
+    "userns_mode",
+    "security_opt",
+    "sysctls",
+];
+
+/// Checks the extras a client sends with a node spec or patch: no key of
+/// [`FORBIDDEN_EXTRAS`], no control characters and no host paths (absolute, or with a `..`
+/// component) in any value. `frr_conf` is configuration text: it may have lines and tabs, and
+/// is not a path. What a kind's extras mean is checked by labd (typed for `linux` nodes).
+pub fn check_client_extras(extras: &Map<String, Value>) -> Result<(), SpecError> {
+    let bad = |k: &str, why: &str| Err(SpecError::Invalid(format!("extras.{k}: {why}")));
+    for (key, value) in extras {
+        let norm = key.to_ascii_lowercase().replace('-', "_");
+        if FORBIDDEN_EXTRAS.contains(&norm.as_str()) {
+            return bad(
+                key,
+                "cannot be set by a client; free-form runtime options, privileges and host \
+                 access come only from the node's template",
+            );
+        }
+        let text = key == "frr_conf";
+        let mut problem = None;
+        visit_strings(value, &mut |s| {
+            if problem.is_none() {
+                problem = string_problem(s, text);
+            }
+        });
+        if key.chars().any(char::is_control) {
+            problem = Some("control characters are not allowed");
+        }
+        if let Some(why) = problem {
+            return bad(key, why);
+        }
+    }
+    Ok(())
+}
+
+fn string_problem(s: &str, text: bool) -> Option<&'static str> {
+    if s.chars()
+        .any(|c| c.is_control() && !(text && matches!(c, '\n' | '\t' | '\r')))
+    {
+        return Some("control characters are not allowed");
+    }
+    let path = s.starts_with('/') || s.split(['/', '\\']).any(|c| c == "..");
+    (!text && path).then_some("host paths (absolute, or with a `..` component) are not allowed")
+}
+
+fn visit_strings(v: &Value, f: &mut impl FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(a) => a.iter().for_each(|v| visit_strings(v, f)),
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            f(k);
+            visit_strings(v, f);
+        }),
+        _ => {}
+    }
+}
+
+fn client_extras<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Map<String, Value>>, D::Error> {
+    let extras = Option::<Map<String, Value>>::deserialize(d)?;
+    if let Some(e) = &extras {
+        check_client_extras(e).map_err(serde::de::Error::custom)?;
+    }
+    Ok(extras)
 }
 
 /// A new node. Its kind and defaults come from the template (trusted, installed by an
@@ -88,7 +175,11 @@ pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<i64>,
     /// Per-kind knobs (typed for `linux` nodes; see docs/labd.md).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "client_extras",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extras: Option<Map<String, Value>>,
 }
 
@@ -153,7 +244,11 @@ pub struct NodePatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<i64>,
     /// Replaces the extras.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "client_extras",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extras: Option<Map<String, Value>>,
 }
 
@@ -355,6 +450,30 @@ mod tests {
         let e = parse_spec::<NodeSpec>("node spec", &big).unwrap_err();
         assert!(e.to_string().contains("more than"), "{e}");
         assert!(parse_spec::<NodeSpec>("node spec", "{not json").is_err());
+    }
+
+    #[test]
+    fn extras_carry_no_runtime_options_privileges_or_host_paths() {
+        for extras in [
+            r#"{"qemu_options": "-netdev tap,script=/tmp/x"}"#,
+            r#"{"Extra-Args": "-v /:/host"}"#,
+            r#"{"privileged": true}"#,
+            r#"{"qemu_nic": "e1000\n-device x"}"#,
+            r#"{"config": "/etc/shadow"}"#,
+            r#"{"environment": [{"key": "A", "value": "../../etc"}]}"#,
+        ] {
+            let spec = format!(r#"{{"name":"a","template":"t","extras":{extras}}}"#);
+            let e = parse_spec::<NodeSpec>("node spec", &spec).unwrap_err();
+            assert!(e.to_string().contains("extras."), "{extras}: {e}");
+            let patch = format!(r#"{{"extras":{extras}}}"#);
+            assert!(
+                parse_spec::<NodePatch>("node patch", &patch).is_err(),
+                "{extras}"
+            );
+        }
+        let ok = r#"{"name":"r","template":"frr","extras":{"frr_conf":"router ospf\n ospf router-id 1.1.1.1\n","qemu_nic":"e1000","a":1}}"#;
+        let spec = parse_spec::<NodeSpec>("node spec", ok).unwrap();
+        assert_eq!(spec.extras.unwrap()["a"], 1);
     }
 
     #[test]
