@@ -96,6 +96,27 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .find(|((m, p), _)| *m == lookup && *p == path)
         .map(|(_, r)| r.clone())
     else {
+        // The path exists with other methods (axum's fallback would answer 405 without
+        // saying why).
+        let mut allowed: Vec<&str> = state
+            .routes
+            .keys()
+            .filter(|(_, p)| *p == path)
+            .map(|(m, _)| m.as_str())
+            .collect();
+        allowed.sort_unstable();
+        if !allowed.is_empty() {
+            let allow = allowed.join(", ");
+            let mut r = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{path} takes {allow}, not {method}"),
+            )
+            .into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&allow) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
+        }
         // A route without a rule cannot be built (the router comes from the table); refuse
         // anyway rather than serve it.
         return ApiError::internal(format!("{method} {path} has no authorization rule"))
@@ -108,6 +129,13 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             .collect(),
         Err(e) => return ApiError::bad_request(e.body_text()).into_response(),
     };
+    // D-Bus strings and PostgreSQL text cannot hold NUL (the bus would drop the gateway).
+    if params.iter().any(|(_, v)| v.contains('\0'))
+        || req.uri().query().is_some_and(|q| q.contains("%00"))
+    {
+        return ApiError::bad_request("NUL characters are not allowed in paths or queries")
+            .into_response();
+    }
     let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let lab_id = if route.rule.is_lab_scoped() {
         param("id")
@@ -122,8 +150,10 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let addr = peer.0.map(|a| a.ip().to_string());
     let origin = origin_of(peer, req.headers());
 
-    let decided: ApiResult<Option<Identity>> = async {
-        let who = identify(&state, req.headers()).await?;
+    // Who called is kept for the audit record, also when they are refused.
+    let mut who: Option<Identity> = None;
+    let decided: ApiResult<()> = async {
+        who = identify(&state, req.headers()).await?;
         if is_change(&method)
             && let Some(Identity {
                 session: Some(s), ..
@@ -154,18 +184,18 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         if let Some(a) = access {
             req.extensions_mut().insert(a);
         }
-        Ok(who)
+        Ok(())
     }
     .await;
 
-    let (who, response) = match decided {
-        Ok(who) => {
+    let response = match decided {
+        Ok(()) => {
             if let Some(w) = &who {
                 req.extensions_mut().insert(w.clone());
             }
-            (who, next.run(req).await)
+            next.run(req).await
         }
-        Err(e) => (None, e.into_response()),
+        Err(e) => e.into_response(),
     };
     if !route.action.is_empty() {
         let status = response.status();
@@ -176,11 +206,17 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         } else {
             AuditResult::Error
         };
-        let username = who
-            .as_ref()
-            .map_or("-".to_string(), |w| w.user.username.clone());
+        // A sign-in names its user in the response (the request had no identity yet).
+        let signed_in = response.extensions().get::<AuditUser>();
+        let username = who.as_ref().map_or_else(
+            || signed_in.map_or("-".to_string(), |u| u.name.clone()),
+            |w| w.user.username.clone(),
+        );
         let mut entry = NewAuditEntry::new(now_ms(), username.clone(), route.action, result);
-        entry.user_id = who.as_ref().map(|w| w.user.id);
+        entry.user_id = who
+            .as_ref()
+            .map(|w| w.user.id)
+            .or_else(|| signed_in.and_then(|u| u.id));
         entry.remote_addr = addr.clone();
         entry.lab_id = lab_id
             .clone()
@@ -230,3 +266,12 @@ fn origin_of(peer: Peer, headers: &HeaderMap) -> Origin {
 /// A lab id a handler adds to its response for the audit record (e.g. a lab just created).
 #[derive(Debug, Clone)]
 pub struct AuditLab(pub String);
+
+/// Who a sign-in was for (the user, or only the name tried), for the audit record.
+#[derive(Debug, Clone)]
+pub struct AuditUser {
+    /// The name.
+    pub name: String,
+    /// The user, when the name is one.
+    pub id: Option<nova_gateway_store::UserId>,
+}

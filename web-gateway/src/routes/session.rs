@@ -11,7 +11,7 @@ use nova_gateway_store::{NewSession, NewUser, Role, User, UserId, UserUpdate, no
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, JsonBody};
-use crate::guard::COOKIE;
+use crate::guard::{AuditUser, COOKIE};
 use crate::state::{AppState, Identity, LOGIN_FAILURES_PER_ADDR, LOGIN_FAILURES_PER_USER, Peer};
 
 pub(crate) fn role_name(r: Role) -> RoleName {
@@ -48,13 +48,29 @@ fn too_many(secs: u64) -> ApiError {
     )
 }
 
-/// `POST /api/session`.
+/// `POST /api/session`. The response names who signed in (or the name tried) for the audit
+/// record.
 pub async fn login(
     State(st): State<AppState>,
     Extension(peer): Extension<Peer>,
     headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
-) -> ApiResult<Response> {
+) -> Response {
+    let name = req.username.chars().take(128).collect();
+    let (mut r, id) = match sign_in(st, peer, headers, req).await {
+        Ok((r, id)) => (r, Some(id)),
+        Err(e) => (e.into_response(), None),
+    };
+    r.extensions_mut().insert(AuditUser { name, id });
+    r
+}
+
+async fn sign_in(
+    st: AppState,
+    peer: Peer,
+    headers: HeaderMap,
+    req: LoginRequest,
+) -> ApiResult<(Response, UserId)> {
     let user_key = format!("u:{}", req.username.to_lowercase());
     let addr = peer.0.map(|a| a.ip().to_string()).unwrap_or_default();
     let addr_key = format!("a:{addr}");
@@ -69,14 +85,6 @@ pub async fn login(
     let Some(user) = st.store.verify_login(&req.username, &req.password).await? else {
         st.limiter.fail(&user_key);
         st.limiter.fail(&addr_key);
-        let mut e = nova_gateway_store::NewAuditEntry::new(
-            now_ms(),
-            req.username.clone(),
-            "user.login",
-            nova_gateway_store::AuditResult::Denied,
-        );
-        e.remote_addr = Some(addr);
-        let _ = st.store.record(&e).await;
         return Err(ApiError::unauthorized("wrong username or password"));
     };
     st.limiter.clear(&user_key);
@@ -117,7 +125,7 @@ pub async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?,
     );
-    Ok(r)
+    Ok((r, user.id))
 }
 
 /// `GET /api/session`.
