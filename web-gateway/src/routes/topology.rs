@@ -81,8 +81,8 @@ pub async fn add_node(
     ))
 }
 
-/// `POST /api/labs/{id}/nodes/batch`: every node or, at the first refusal, an error naming it
-/// (the ones before it stay).
+/// `POST /api/labs/{id}/nodes/batch`: every node or none: at the first refusal the nodes this
+/// batch added are deleted again, and the error names the refused one.
 pub async fn add_nodes(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -95,26 +95,32 @@ pub async fn add_nodes(
         )));
     }
     let lab = st.cache.labd().lab(&id).await?;
-    let mut out = Vec::with_capacity(req.nodes.len());
+    let mut added = Vec::with_capacity(req.nodes.len());
     for (i, spec) in req.nodes.iter().enumerate() {
         match lab.add_node(&spec_json(spec)?).await {
-            Ok((node, _)) => out.push(Created {
-                id: node.to_string(),
-            }),
+            Ok((node, _)) => added.push(node),
             Err(e) => {
+                let mut left = 0;
+                for node in added.iter().rev() {
+                    if lab.delete_node(*node).await.is_err() {
+                        left += 1;
+                    }
+                }
                 st.cache.refresh(&id).await?;
                 let mut e = ApiError::from(e);
-                e.detail = format!(
-                    "node {i} ({:?}): {} ({} added before it)",
-                    spec.name,
-                    e.detail,
-                    out.len()
-                );
+                e.detail = format!("node {i} ({:?}): {}", spec.name, e.detail);
+                if left > 0 {
+                    e.detail += &format!(" ({left} added before it could not be removed)");
+                }
                 return Err(e);
             }
         }
     }
     st.cache.refresh(&id).await?;
+    let out = added
+        .iter()
+        .map(|n| Created { id: n.to_string() })
+        .collect();
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 
