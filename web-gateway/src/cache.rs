@@ -152,9 +152,11 @@ impl LabCache {
     /// after `since` still in the ring (`None` when the ring no longer reaches back that far),
     /// and the lab's copy.
     pub async fn subscribe(&self, id: &str, since: Option<u64>) -> LabResult<Subscription> {
-        let snap = self.snapshot(id).await?;
+        // The receiver before the copy: an event in between is then in both (the stream skips
+        // what the copy holds, by seq); the other way round it would be in neither.
         let entry = self.entry(id);
         let rx = entry.tx.subscribe();
+        let snap = self.snapshot(id).await?;
         let st = entry.state.lock().await;
         let current = st.last_seq.max(snap.seq);
         let replay = match since {
