@@ -1,5 +1,6 @@
 //! `nova-ve-gateway`: serve (default), `migrate`, `admin create`.
 
+use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -169,14 +170,9 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
     let cache = LabCache::new(labd)
         .await
         .map_err(|e| anyhow::anyhow!("nova-ve-labd does not answer on the system bus: {e}"))?;
-    tokio::spawn({
-        let cache = cache.clone();
-        async move {
-            if let Err(e) = cache.follow().await {
-                tracing::error!("lab event stream ended: {e}");
-            }
-        }
-    });
+    // The lab copies live on labd's event stream: without it (the bus connection lost) they
+    // go stale and every labd call fails, so the gateway exits and systemd restarts it.
+    let follow = tokio::spawn(cache.clone().follow());
     let routes = nova_ve_gateway::routes::table()
         .into_iter()
         .map(|r| ((r.method.clone(), r.path), r))
@@ -200,13 +196,23 @@ async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!("listening on http://{}", args.listen);
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    });
+    tokio::select! {
+        served = server.into_future() => served?,
+        followed = follow => {
+            let why = match followed {
+                Ok(Ok(())) => "the system bus connection closed".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            bail!("lost labd's event stream ({why}); exiting so that systemd restarts the gateway");
+        }
+    }
     Ok(())
 }
