@@ -79,6 +79,15 @@ bench-netd:
 	$(CARGO) build --release -p nova-ve-netd
 	$(CARGO) bench -p nova-ve-netd --bench netd
 
+# Gateway bench: reads of a 50-node lab (wrk) beside labd's D-Bus read, event fan-out to 1000
+# WebSockets, RSS of the three daemons idle and with 100 running nodes; figures in docs/gateway.md.
+.PHONY: bench-gateway
+bench-gateway:
+	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q "install ok installed" || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+	$(CARGO) build --release -p nova-ve-netd -p nova-ve-labd -p nova-ve-gateway
+	$(CARGO) bench -p nova-ve-gateway --bench gateway
+
 # labd engine bench: StartAll/StopAll of a 100-node linux lab with 150 links in a sandbox
 # (LABD_BENCH_NODES=n for another size). docs/labd.md has the figures.
 .PHONY: bench-labd-engine

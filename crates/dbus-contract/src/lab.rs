@@ -252,6 +252,8 @@ pub trait Lab {
     ) -> LabResult<()>;
     /// Updates positions (JSON).
     fn update_layout(&self, layout: &str) -> LabResult<()>;
+    /// A live pcap stream of a link (on its node end); runs until closed.
+    fn capture_link(&self, link: &str) -> LabResult<zbus::OwnedFd>;
     /// Starts every node; returns the failures.
     fn start_all(&self) -> LabResult<Vec<NodeFailure>>;
     /// Stops every node; returns the failures.
@@ -279,6 +281,8 @@ pub trait Node {
     fn stop(&self) -> LabResult<()>;
     /// Deletes the node's runtime files.
     fn wipe(&self) -> LabResult<()>;
+    /// A live pcap stream of interface `index` (running and linked); runs until closed.
+    fn capture_interface(&self, index: u32) -> LabResult<zbus::OwnedFd>;
     /// A new viewer of the running node's console: the raw terminal (recent output first).
     fn open_console(&self) -> LabResult<zbus::OwnedFd>;
     /// Sets the console's window size.

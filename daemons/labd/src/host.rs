@@ -161,6 +161,9 @@ pub trait Host: Send + Sync {
     /// Becomes a viewer of the console held inside the running node whose work dir is
     /// `work_dir`; the descriptor is the raw terminal (NotFound when nothing holds one).
     fn open_console<'a>(&'a self, work_dir: &'a Path) -> HostFuture<'a, OwnedFd>;
+    /// A live capture of an owned host interface (netd CaptureStart, no filter): the read end
+    /// of a pcap stream that runs until it is closed.
+    fn capture<'a>(&'a self, ifname: &'a str) -> HostFuture<'a, OwnedFd>;
     /// Sets that console's window size.
     fn resize_console<'a>(&'a self, work_dir: &'a Path, rows: u16, cols: u16)
     -> HostFuture<'a, ()>;

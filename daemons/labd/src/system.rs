@@ -333,6 +333,18 @@ impl Host for SystemHost {
         })
     }
 
+    fn capture<'a>(&'a self, ifname: &'a str) -> HostFuture<'a, OwnedFd> {
+        Box::pin(async move {
+            let fd = self
+                .net()
+                .await?
+                .capture_start(ifname, &[])
+                .await
+                .map_err(map_err)?;
+            Ok(fd.into())
+        })
+    }
+
     fn open_console<'a>(&'a self, work_dir: &'a Path) -> HostFuture<'a, OwnedFd> {
         let dir = work_dir.to_path_buf();
         Box::pin(async move {

@@ -227,6 +227,14 @@ impl Host for FakeHost {
             Ok(a.into())
         })
     }
+    fn capture<'a>(&'a self, ifname: &'a str) -> HostFuture<'a, std::os::fd::OwnedFd> {
+        self.0.log(format!("capture {ifname}"));
+        Box::pin(async {
+            let (a, _b) = std::os::unix::net::UnixStream::pair()
+                .map_err(|e| HostError::Failed(e.to_string()))?;
+            Ok(a.into())
+        })
+    }
     fn resize_console<'a>(
         &'a self,
         work_dir: &'a std::path::Path,
@@ -562,6 +570,40 @@ async fn consoles_open_only_on_running_linux_nodes() {
         [format!("console {a}"), format!("resize {a} 40x120")]
     );
     assert_eq!(e.engine.node_view(&lab, a).unwrap().runtime.console, "pty");
+}
+
+#[tokio::test]
+async fn captures_take_the_node_end_of_a_wired_link() {
+    let e = env();
+    let (lab, a, _b, link) = two_hosts_linked(&e).await;
+    let key = LabKey::of(&lab);
+    // The node-to-node link became two links through a hidden network; each has a node end.
+    let links: serde_json::Value = serde_json::from_str(&export(&e.engine, &lab)).unwrap();
+    let first = links["links"][0]["id"].as_str().unwrap().to_string();
+    assert!(
+        matches!(
+            e.engine.capture_link(&lab, &first).await,
+            Err(EngineError::Conflict(m)) if m.contains("start the node")
+        ),
+        "{link}"
+    );
+    assert!(matches!(
+        e.engine.capture_link(&lab, "lnk_999").await,
+        Err(EngineError::NotFound(_))
+    ));
+    assert!(matches!(
+        e.engine.capture_interface(&lab, a, 5).await,
+        Err(EngineError::NotFound(_))
+    ));
+    e.engine.start_all(&lab).await.unwrap();
+    e.host.clear();
+    e.engine.capture_link(&lab, &first).await.unwrap();
+    e.engine.capture_interface(&lab, a, 0).await.unwrap();
+    let veth = key.veth_name(a, 0).unwrap();
+    assert_eq!(
+        e.host.ops(),
+        [format!("capture {veth}"), format!("capture {veth}")]
+    );
 }
 
 #[tokio::test]

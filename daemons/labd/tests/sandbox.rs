@@ -135,7 +135,60 @@ fn console_run(a: &[String]) -> InsideResult {
     })
 }
 
+/// Captures interface `a[1]` of node `a[0]` (D-Bus path) over D-Bus while node `a[2]` (PID)
+/// pings `a[3]` twice: "icmp=N" (echo packets in the pcap), or the D-Bus error name.
+fn capture_ping(a: &[String]) -> InsideResult {
+    use tokio::io::AsyncReadExt as _;
+    block_on(async {
+        let conn = zbus::Connection::system().await?;
+        let node = NodeProxy::builder(&conn).path(arg(a, 0)).build().await?;
+        let fd: std::os::fd::OwnedFd = match node.capture_interface(arg(a, 1).parse()?).await {
+            Ok(fd) => fd.into(),
+            Err(e) => return Ok(e.error_name()),
+        };
+        let ping = std::process::Command::new("nsenter")
+            .args([
+                "-t",
+                arg(a, 2),
+                "-n",
+                "/bin/busybox",
+                "ping",
+                "-c",
+                "2",
+                "-W",
+                "2",
+            ])
+            .arg(arg(a, 3))
+            .output()?;
+        if !ping.status.success() {
+            return Ok(format!("ping failed: {ping:?}"));
+        }
+        // The pipe stays open while the capture runs: read until it is quiet for 300 ms.
+        let mut pcap = tokio::net::unix::pipe::Receiver::from_owned_fd(fd)?;
+        let (mut bytes, mut buf) = (Vec::new(), [0u8; 65536]);
+        while let Ok(Ok(n @ 1..)) =
+            tokio::time::timeout(Duration::from_millis(300), pcap.read(&mut buf)).await
+        {
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        if bytes.len() < 24 || bytes[..4] != 0xa1b2_c3d4_u32.to_ne_bytes() {
+            return Ok(format!("not a pcap stream: {} bytes", bytes.len()));
+        }
+        let (mut at, mut icmp) = (24, 0);
+        while at + 16 <= bytes.len() {
+            let incl = u32::from_ne_bytes(bytes[at + 8..at + 12].try_into()?) as usize;
+            let pkt = &bytes[at + 16..(at + 16 + incl).min(bytes.len())];
+            if pkt.len() > 23 && pkt[12..14] == [0x08, 0x00] && pkt[23] == 1 {
+                icmp += 1;
+            }
+            at += 16 + incl;
+        }
+        Ok(format!("icmp={icmp}"))
+    })
+}
+
 inside_fns!(
+    capture_ping,
     create_lab,
     import_lab,
     list_labs,
@@ -565,6 +618,40 @@ fn linux_nodes_run_ping_survive_labd_and_clean_up() {
         ping(&sb, 2, "10.9.0.1")
     });
     let pids = (pid(&sb, 1), pid(&sb, 2));
+
+    // Capture over D-Bus (labd → netd on the host side of h1's eth0): h2's pings to h1 are in
+    // it, both ways; an unwired interface is a Conflict.
+    let n2pid = pid(&sb, 2).to_string();
+    let got = inside(
+        &sb,
+        "root",
+        "capture_ping",
+        &[&node_path(1), "0", &n2pid, "10.9.0.1"],
+    );
+    assert!(
+        got.strip_prefix("icmp=")
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 4),
+        "two echo requests and two replies captured: {got}"
+    );
+    assert_eq!(
+        inside(
+            &sb,
+            "root",
+            "capture_ping",
+            &[&node_path(1), "7", &n2pid, "10.9.0.1"]
+        ),
+        "org.novave.Lab1.Error.NotFound"
+    );
+    assert_eq!(
+        inside(
+            &sb,
+            "nobody",
+            "capture_ping",
+            &[&node_path(1), "0", &n2pid, "10.9.0.1"]
+        ),
+        "org.novave.Lab1.Error.AccessDenied"
+    );
 
     // The console over D-Bus: a shell in the node, its window size, refused to others.
     let n1 = node_path(1);

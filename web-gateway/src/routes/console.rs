@@ -1,8 +1,11 @@
 //! `GET /api/labs/{id}/nodes/{node}/console` (WebSocket): a node's console in the browser.
 //!
-//! The gateway asks labd for a viewer of the console (`Node.OpenConsole`, a unix socket
-//! passed over D-Bus) *before* the upgrade, so a node that is not running is a plain 409.
-//! Then it only relays: binary frames from the client are keyboard input, the console's
+//! Authorization is the guard's, before the upgrade (401/403/404 like every route). Then the
+//! gateway asks labd for a viewer of the console (`Node.OpenConsole`, a unix socket passed over
+//! D-Bus); when labd refuses, the upgrade is still accepted and closed at once with a code and
+//! the reason in words ([`CLOSE_NOT_RUNNING`] 4009 for a node that is not running, 4004 for
+//! one that is gone, [`CLOSE_NO_CONSOLE`] 4022 for a kind without a console), because a browser
+//! never sees the HTTP status of a refused upgrade. Then it only relays: binary frames from the client are keyboard input, the console's
 //! output goes out as binary frames (recent output first), and a text frame
 //! `{"type":"resize","rows":R,"cols":C}` ([`ConsoleControl`]) sets the window size. No
 //! console listens on a TCP port. A client that does not read stops the relay from reading,
@@ -18,6 +21,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use nova_api::web::ConsoleControl;
 use nova_api::web::LabAccess;
+use nova_dbus::lab::LabError;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::UnixStream;
 
@@ -28,10 +32,14 @@ use crate::state::{AppState, Identity};
 
 /// Close code for a control frame the gateway does not understand.
 pub const CLOSE_BAD_CONTROL: u16 = 4400;
+/// Close code when the node is not running (labd: Conflict).
+pub const CLOSE_NOT_RUNNING: u16 = 4009;
+/// Close code when the node's kind has no console (labd: NotSupported).
+pub const CLOSE_NO_CONSOLE: u16 = 4022;
 /// Output read from the console per frame at most.
 const CHUNK: usize = 16 * 1024;
 
-/// The upgrade: the console is opened first, so errors are HTTP errors.
+/// The upgrade, once labd handed over a viewer of the console.
 pub async fn console(
     State(st): State<AppState>,
     Extension(me): Extension<Identity>,
@@ -41,13 +49,39 @@ pub async fn console(
 ) -> ApiResult<Response> {
     check_origin(&st, &headers)?;
     let proxy = super::topology::node_proxy(&st, &id, node).await?;
-    let fd: OwnedFd = proxy.open_console().await?.into();
+    let fd: OwnedFd = match proxy.open_console().await {
+        Ok(fd) => fd.into(),
+        Err(e) => {
+            let code = match &e {
+                LabError::Conflict(_) => CLOSE_NOT_RUNNING,
+                LabError::NotFound(_) => CLOSE_GONE,
+                LabError::NotSupported(_) => CLOSE_NO_CONSOLE,
+                _ => return Err(e.into()),
+            };
+            let reason = clip(&e.message());
+            return Ok(
+                ws.on_upgrade(move |socket| async move { close(socket, code, &reason).await })
+            );
+        }
+    };
     let stream = std::os::unix::net::UnixStream::from(fd);
     stream
         .set_nonblocking(true)
         .and_then(|()| UnixStream::from_std(stream))
         .map_err(|e| ApiError::internal(format!("console descriptor: {e}")))
         .map(|stream| ws.on_upgrade(move |socket| relay(st, me, id, proxy, stream, socket)))
+}
+
+/// A close reason fits in a control frame (123 bytes).
+fn clip(reason: &str) -> String {
+    let mut out = String::new();
+    for c in reason.chars() {
+        if out.len() + c.len_utf8() > 120 {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 async fn relay(
@@ -89,8 +123,7 @@ async fn relay(
                             }
                         }
                         Err(e) => {
-                            let reason = format!("not a console control message: {e}");
-                            let reason: String = reason.chars().take(120).collect();
+                            let reason = clip(&format!("not a console control message: {e}"));
                             return close(socket, CLOSE_BAD_CONTROL, &reason).await;
                         }
                     }

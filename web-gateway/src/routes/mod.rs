@@ -1,6 +1,7 @@
 //! The route table: every route with its authorization rule and audit action, and the router
 //! built from it (so no route exists without a rule). docs/api.md describes each route.
 
+pub mod capture;
 pub mod console;
 pub mod events;
 pub mod labs;
@@ -143,6 +144,10 @@ table! {
     DELETE "/api/labs/{id}/links/{link}"              LabEdit  "link.delete"    => delete(topology::delete_link),
     /// Set a link's impairments (delay, jitter, loss, bandwidth).
     PUT    "/api/labs/{id}/links/{link}/metrics"      LabEdit  "link.metrics"   => put(topology::set_metrics),
+    /// A live packet capture of a link: a pcap stream until the client leaves or `?seconds=N` pass.
+    GET    "/api/labs/{id}/links/{link}/capture"      LabView  "link.capture"   => get(capture::link),
+    /// A live packet capture of a node interface: a pcap stream until the client leaves or `?seconds=N` pass.
+    GET    "/api/labs/{id}/nodes/{node}/interfaces/{index}/capture" LabView "node.capture" => get(capture::interface),
     /// Move nodes and networks on the canvas, and set the view.
     PUT    "/api/labs/{id}/layout"                    LabEdit  "lab.layout"     => put(topology::layout),
     /// The node templates, with their resolved defaults.
@@ -192,9 +197,10 @@ mod tests {
                 r.method,
                 r.path
             );
-            // Changes are audited, and so is opening a console (a shell in a node).
-            let audited =
-                !matches!(r.method, Method::GET | Method::HEAD) || r.path.ends_with("/console");
+            // Changes are audited, and so are consoles (a shell in a node) and captures.
+            let audited = !matches!(r.method, Method::GET | Method::HEAD)
+                || r.path.ends_with("/console")
+                || r.path.ends_with("/capture");
             assert_eq!(
                 audited,
                 !r.action.is_empty(),

@@ -383,6 +383,16 @@ impl LabObject {
         map(self.engine.start_all(&self.lab_id).await).map(failures)
     }
 
+    #[zbus(out_args("pcap"))]
+    async fn capture_link(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        link: &str,
+    ) -> Result<zbus::OwnedFd, LabError> {
+        self.auth.check(&hdr, ACTION_VIEW).await?;
+        map(self.engine.capture_link(&self.lab_id, link).await).map(zbus::OwnedFd::from)
+    }
+
     #[zbus(out_args("failed"))]
     async fn stop_all(
         &self,
@@ -482,6 +492,20 @@ impl NodeObject {
     async fn wipe(&self, #[zbus(header)] hdr: Header<'_>) -> Result<(), LabError> {
         self.auth.check(&hdr, ACTION_MANAGE).await?;
         map(self.engine.wipe_node(&self.lab_id, self.node_id).await)
+    }
+
+    #[zbus(out_args("pcap"))]
+    async fn capture_interface(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        index: u32,
+    ) -> Result<zbus::OwnedFd, LabError> {
+        self.auth.check(&hdr, ACTION_VIEW).await?;
+        map(self
+            .engine
+            .capture_interface(&self.lab_id, self.node_id, index)
+            .await)
+        .map(zbus::OwnedFd::from)
     }
 
     #[zbus(out_args("terminal"))]

@@ -10,6 +10,7 @@
 //! hot-plug read) → per-(node, interface) lock (hot attach/detach). Runtime state lives in a std
 //! Mutex touched only briefly.
 
+mod capture;
 mod console;
 mod labs;
 mod reconcile;
