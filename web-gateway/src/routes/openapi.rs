@@ -375,14 +375,23 @@ pub const SPECIAL: &[(&str, &str, Amend)] = &[
         d.notes.push(
             "Binary frames are the terminal: keyboard input from the client, output (recent \
              output first) from the gateway. A text frame from the client resizes the \
-             terminal. The node must be running (409 otherwise)."
+             terminal. Close codes: docs/api.md."
                 .into(),
         );
         d.websocket = Some(json!({
             "client": g.output.subschema_for::<ConsoleControl>(),
         }));
-        d.errors.push(409);
     }),
+    ("GET", "/api/labs/{id}/links/{link}/capture", |d, _| {
+        d.reply = Some(pcap());
+    }),
+    (
+        "GET",
+        "/api/labs/{id}/nodes/{node}/interfaces/{index}/capture",
+        |d, _| {
+            d.reply = Some(pcap());
+        },
+    ),
     ("GET", "/metrics", |d, _| {
         d.reply = Some(Reply {
             status: 200,
@@ -398,6 +407,20 @@ pub const SPECIAL: &[(&str, &str, Amend)] = &[
         ));
     }),
 ];
+
+/// A live capture: a pcap stream until the client leaves or `seconds` pass.
+fn pcap() -> Reply {
+    Reply {
+        status: 200,
+        description: "A live pcap stream (taken on the host side by netd), until the client \
+                      disconnects or `seconds` pass"
+            .into(),
+        content: Some((
+            "application/vnd.tcpdump.pcap",
+            json!({ "type": "string", "contentMediaType": "application/vnd.tcpdump.pcap" }),
+        )),
+    }
+}
 
 /// The rule in words.
 pub fn rule_text(rule: Rule) -> &'static str {
@@ -584,6 +607,10 @@ fn operation(doc: &Documented, g: &mut Gens) -> Value {
     }
     if is_change(&r.method) && r.rule != Rule::Public {
         errors.push(409);
+    }
+    // labd's NotSupported: what this host cannot do (e.g. link delay without sch_netem).
+    if is_change(&r.method) && r.rule.is_lab_scoped() {
+        errors.push(422);
     }
     match &d.body {
         Some(("application/json", _)) => errors.extend([413, 415]),
@@ -895,6 +922,7 @@ fn param_text(name: &str) -> Option<&'static str> {
         "link" => "The link's id (`lnk_NNN`).",
         "user" => "The user's id.",
         "token" => "The API token's id.",
+        "index" => "The interface's index on the node.",
         "path" => "The folder's path (`a/b`): may contain `/`.",
         _ => return None,
     })
