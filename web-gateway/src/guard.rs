@@ -226,7 +226,8 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             .or_else(|| param("link"))
             .or_else(|| param("user"))
             .or_else(|| param("path"))
-            .or_else(|| param("token"));
+            .or_else(|| param("token"))
+            .or_else(|| param("name"));
         entry.detail = (result != AuditResult::Ok).then(|| status.to_string());
         tracing::info!(
             MESSAGE_ID = AUDIT_MESSAGE_ID,

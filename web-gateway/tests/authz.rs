@@ -217,6 +217,8 @@ fn fill(r: &Route, who: Who, client: &Client, m: &Matrix, k: &Kit) -> String {
             "{net}" => k.net.to_string(),
             "{link}" => k.link.clone(),
             "{index}" => "0".to_string(),
+            "{kind}" => "qemu".to_string(),
+            "{name}" => format!("matrix-{}.qcow2", who.tag()),
             "{token}" => k.token.to_string(),
             "{*path}" if delete => k.folder_del.clone(),
             "{*path}" => k.folder.clone(),
@@ -267,6 +269,9 @@ fn body(r: &Route, who: Who, m: &Matrix, k: &Kit) -> Option<(&'static str, Vec<u
     }
     if r.path == "/api/labs/import/unl" {
         return Some(("application/xml", unl(who)));
+    }
+    if r.path == "/api/images/{kind}/{name}" {
+        return Some(("application/octet-stream", vec![0x51; 4096]));
     }
     let json = json_body(r, who, m, k)?;
     Some(("application/json", serde_json::to_vec(&json).expect("JSON")))

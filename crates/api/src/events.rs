@@ -104,8 +104,10 @@ pub enum LabEvent {
         /// Networks that moved.
         network_ids: Vec<NetworkId>,
         /// New node positions by id.
+        #[serde(deserialize_with = "crate::int_keys::deserialize")]
         nodes: BTreeMap<NodeId, Position>,
         /// New network positions by id.
+        #[serde(deserialize_with = "crate::int_keys::deserialize")]
         networks: BTreeMap<NetworkId, Position>,
         /// The new view, when it changed.
         viewport: Option<ViewportSpec>,
@@ -321,6 +323,55 @@ mod tests {
         let back = EventPayload::parse("node_state", &json).unwrap();
         assert_eq!(back.event, ev);
         assert!(EventPayload::parse("node_wiped", &json).is_err());
+    }
+
+    /// Id-keyed maps inside the tagged and flattened shapes (serde-rs/serde#1183).
+    #[test]
+    fn id_keyed_maps_read_back_inside_tagged_shapes() {
+        let ev = LabEvent::LayoutUpdated {
+            node_ids: vec![1],
+            network_ids: vec![7],
+            nodes: BTreeMap::from([(1, Position { left: 10, top: 20 })]),
+            networks: BTreeMap::from([(7, Position { left: 1, top: 2 })]),
+            viewport: None,
+        };
+        let json = ev.to_payload_json();
+        assert_eq!(
+            EventPayload::parse("layout_updated", &json).unwrap().event,
+            ev
+        );
+        let msg = EventMessage {
+            lab_id: "l".into(),
+            seq: 3,
+            v: crate::EVENT_SCHEMA_VERSION,
+            event: ev.clone(),
+        };
+        let text = serde_json::to_string(&msg).unwrap();
+        assert_eq!(serde_json::from_str::<EventMessage>(&text).unwrap(), msg);
+        let mut lab = nova_lab_model::Lab::new("l", "L");
+        lab.nodes.insert(
+            "4".into(),
+            nova_lab_model::Node::new(4, "n", nova_lab_model::NodeKind::Linux),
+        );
+        let snap = crate::LabSnapshot {
+            lab_ref: crate::LabRef {
+                id: "l".into(),
+                name: "l".into(),
+                folder: String::new(),
+            },
+            lab,
+            runtime: BTreeMap::from([(4, NodeRuntime::default())]),
+            seq: 9,
+        };
+        let control = StreamControl::Resnapshot {
+            reason: "r".into(),
+            snapshot: Box::new(snap),
+        };
+        let text = serde_json::to_string(&control).unwrap();
+        assert_eq!(
+            serde_json::from_str::<StreamControl>(&text).unwrap(),
+            control
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 pub mod catalogue;
 pub mod events;
+mod int_keys;
 pub mod limits;
 pub mod runtime;
 pub mod specs;

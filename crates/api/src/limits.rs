@@ -10,3 +10,7 @@ pub const MAX_LAB_JSON_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 /// Most nodes in one batch add.
 pub const MAX_BATCH_NODES: usize = 500;
+/// Largest image an administrator may upload (`PUT /api/images/{kind}/{name}`): 64 GiB.
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Longest image file name, in bytes.
+pub const MAX_IMAGE_NAME_BYTES: usize = 128;

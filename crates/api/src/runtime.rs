@@ -141,6 +141,7 @@ pub struct LabSnapshot {
     /// The lab document.
     pub lab: Lab,
     /// Runtime of every node, by node id.
+    #[serde(deserialize_with = "crate::int_keys::deserialize")]
     pub runtime: BTreeMap<NodeId, NodeRuntime>,
     /// The lab's event sequence number when the snapshot was taken.
     pub seq: u64,

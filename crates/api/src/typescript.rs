@@ -94,6 +94,7 @@ pub fn declarations() -> String {
     c.visit::<web::ConsoleControl>();
     c.visit::<web::UnlImportQuery>();
     c.visit::<web::UnlImported>();
+    c.visit::<web::ImageUploaded>();
     let mut out = String::from(
         "// Generated from the Rust API contract (crates/api) by ts-rs. Do not edit:\n\
          // NOVA_UPDATE_GENERATED=1 cargo test -p nova-api --test typescript\n\

@@ -297,6 +297,20 @@ pub struct UnlImported {
     pub review: Vec<String>,
 }
 
+/// Reply of `PUT /api/images/{kind}/{name}`: the stored image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImageUploaded {
+    /// Node kind (`qemu`, `docker`, …).
+    pub kind: String,
+    /// File name under the kind's image directory.
+    pub name: String,
+    /// Bytes stored.
+    pub size: u64,
+    /// SHA-256 of what was stored (hex).
+    pub sha256: String,
+}
+
 /// Ids of created things.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -185,6 +185,16 @@ pub trait Manager {
     fn list_labs(&self) -> LabResult<Vec<LabSummary>>;
     /// Creates an empty lab; returns (id, object path).
     fn create_lab(&self, folder: &str, name: &str) -> LabResult<(String, OwnedObjectPath)>;
+    /// Stores `size` bytes read from `data` as image `name` of `kind` (checked against
+    /// `sha256` unless empty); returns the SHA-256.
+    fn import_image(
+        &self,
+        kind: &str,
+        name: &str,
+        size: u64,
+        sha256: &str,
+        data: zbus::OwnedFd,
+    ) -> LabResult<String>;
     /// Imports a lab JSON document; returns (id, object path).
     fn import_lab(
         &self,

@@ -606,6 +606,96 @@ async fn captures_take_the_node_end_of_a_wired_link() {
     );
 }
 
+/// A descriptor that reads `bytes` and then ends.
+fn upload(bytes: &[u8]) -> std::os::fd::OwnedFd {
+    use std::io::Write as _;
+    let (mut w, r) = std::os::unix::net::UnixStream::pair().unwrap();
+    let bytes = bytes.to_vec();
+    std::thread::spawn(move || {
+        let _ = w.write_all(&bytes);
+    });
+    r.into()
+}
+
+#[tokio::test]
+async fn images_upload_whole_checked_and_never_over_another() {
+    let e = env();
+    let dir = e.dir.path().join("images/qemu");
+    let data = vec![7u8; 300_000];
+    // sha256 of 300000 bytes of 0x07, as `head -c 300000 /dev/zero | tr '\0' '\7' | sha256sum`.
+    let sha = e
+        .engine
+        .import_image("qemu", "vyos-1.4.qcow2", 300_000, "", upload(&data))
+        .await
+        .unwrap();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(std::fs::read(dir.join("vyos-1.4.qcow2")).unwrap(), data);
+    // The same bytes with the right checksum under another name; then the refusals.
+    e.engine
+        .import_image(
+            "qemu",
+            "copy.qcow2",
+            300_000,
+            &sha.to_uppercase(),
+            upload(&data),
+        )
+        .await
+        .unwrap();
+    let wrong = "0".repeat(64);
+    for (kind, name, size, sum, bytes, want) in [
+        (
+            "qemu",
+            "bad-sum.qcow2",
+            300_000,
+            wrong.as_str(),
+            &data[..],
+            "SHA-256 mismatch",
+        ),
+        (
+            "qemu",
+            "short.qcow2",
+            400_000,
+            "",
+            &data[..],
+            "ended after 300000",
+        ),
+        ("qemu", "long.qcow2", 1000, "", &data[..], "longer than"),
+        ("qemu", "vyos-1.4.qcow2", 300_000, "", &data[..], "exists"),
+        ("qemu", "../escape", 10, "", &data[..10], "dot"),
+        (
+            "qemu",
+            "x/../../escape",
+            10,
+            "",
+            &data[..10],
+            "letters, digits",
+        ),
+        ("qemu", ".hidden", 10, "", &data[..10], "dot"),
+        ("qemu", "a/b", 10, "", &data[..10], "letters, digits"),
+        ("qemu", "", 10, "", &data[..10], "1 to 128"),
+        ("qemu", "zero", 0, "", &data[..0], "size 0"),
+        ("spaceship", "x", 10, "", &data[..10], "unknown node kind"),
+        ("qemu", "sum.qcow2", 10, "xyz", &data[..10], "64 hex digits"),
+    ] {
+        let err = e
+            .engine
+            .import_image(kind, name, size, sum, upload(bytes))
+            .await
+            .expect_err(name);
+        assert!(err.to_string().contains(want), "{name}: {err}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|d| d.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["copy.qcow2", "vyos-1.4.qcow2"],
+        "no partial or temporary files"
+    );
+}
+
 #[tokio::test]
 async fn hot_attach_detach_and_metrics() {
     let e = env();

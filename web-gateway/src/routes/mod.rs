@@ -4,6 +4,7 @@
 pub mod capture;
 pub mod console;
 pub mod events;
+pub mod images;
 pub mod labs;
 pub mod openapi;
 pub mod session;
@@ -154,6 +155,8 @@ table! {
     GET    "/api/templates"                           SignedIn ""               => get(system::templates),
     /// The images installed for a node kind and template.
     GET    "/api/images"                              SignedIn ""               => get(system::images),
+    /// Upload an image (administrators): the raw body, streamed to labd, size and SHA-256 checked.
+    PUT    "/api/images/{kind}/{name}"                Admin    "image.upload"   => put(images::upload),
     /// The audit log, newest first (keyset paging with `before`).
     GET    "/api/audit"                               Admin    ""               => get(system::audit),
     /// Liveness: `ok` when labd answers.

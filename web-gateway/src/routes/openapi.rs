@@ -154,6 +154,13 @@ impl Input for Bytes {
     }
 }
 
+/// A streamed raw body (image uploads).
+impl Input for axum::body::Body {
+    fn document(d: &mut Draft, _: &mut Gens) {
+        d.body = Some(("application/octet-stream", None));
+    }
+}
+
 impl<T: PathValues> Input for ApiPath<T> {
     fn document(d: &mut Draft, g: &mut Gens) {
         d.path = Some(T::schemas(&mut g.input));
@@ -392,6 +399,15 @@ pub const SPECIAL: &[(&str, &str, Amend)] = &[
             d.reply = Some(pcap());
         },
     ),
+    ("PUT", "/api/images/{kind}/{name}", |d, _| {
+        d.notes.push(
+            "The body is the image file itself, with a `Content-Length` (`curl -T file`); \
+             optional `X-Checksum-Sha256` (hex) is checked. At most 64 GiB; an existing image \
+             is never replaced (409)."
+                .into(),
+        );
+        d.errors.extend([409, 411, 413]);
+    }),
     ("GET", "/metrics", |d, _| {
         d.reply = Some(Reply {
             status: 200,

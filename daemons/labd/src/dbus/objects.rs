@@ -190,6 +190,23 @@ impl Manager {
         to_json(&map(self.engine.list_templates(kind))?)
     }
 
+    #[zbus(out_args("sha256"))]
+    async fn import_image(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        kind: &str,
+        name: &str,
+        size: u64,
+        sha256: &str,
+        data: zbus::OwnedFd,
+    ) -> Result<String, LabError> {
+        self.auth.check(&hdr, ACTION_MANAGE).await?;
+        map(self
+            .engine
+            .import_image(kind, name, size, sha256, data.into())
+            .await)
+    }
+
     #[zbus(out_args("images"))]
     async fn list_images(
         &self,

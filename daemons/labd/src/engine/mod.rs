@@ -12,6 +12,7 @@
 
 mod capture;
 mod console;
+mod images;
 mod labs;
 mod reconcile;
 mod runtime;
@@ -32,6 +33,7 @@ use crate::host::Host;
 use crate::naming::LabKey;
 
 pub use console::{CONSOLE_PTY, MAX_CONSOLE_DIMENSION};
+pub use images::image_name_problem;
 pub use nova_api::NodeState;
 pub use reconcile::ReconcileReport;
 pub use runtime::NodeView;

@@ -1,7 +1,7 @@
 // One typed function per route of the gateway (web-gateway/src/routes/mod.rs). Paths, bodies
 // and replies are exactly the gateway's; paths are built here and nowhere else.
 
-import { encodePath, type ApiClient } from './client';
+import { encodePath, withQuery, type ApiClient } from './client';
 import type {
   AuditPage,
   BatchResult,
@@ -148,6 +148,9 @@ export function createEndpoints(c: ApiClient) {
         c.post<undefined>(`${node(labId, nodeId)}/${action}`),
       /** The console WebSocket's path (open it with `wsUrl`). */
       consolePath: (labId: string, nodeId: number) => `${node(labId, nodeId)}/console`,
+      /** A URL for a plain download link: a pcap of interface `index` for `seconds`. */
+      captureUrl: (labId: string, nodeId: number, index: number, seconds: number) =>
+        withQuery(`${node(labId, nodeId)}/interfaces/${index}/capture`, { seconds }),
     },
     networks: {
       list: (labId: string) => c.get<LabNetwork[]>(`${lab(labId)}/networks`),
@@ -168,6 +171,9 @@ export function createEndpoints(c: ApiClient) {
       /** → 204. */
       setMetrics: (labId: string, linkId: string, m: LinkMetricsSpec) =>
         c.put<undefined>(`${link(labId, linkId)}/metrics`, m),
+      /** A URL for a plain download link: a pcap of the link's node end for `seconds`. */
+      captureUrl: (labId: string, linkId: string, seconds: number) =>
+        withQuery(`${link(labId, linkId)}/capture`, { seconds }),
     },
     /** The event WebSocket's path (add `?since=SEQ`). */
     eventsPath: (labId: string) => `${lab(labId)}/events`,

@@ -360,6 +360,27 @@ path: string, };
 export type IconType = "router" | "server" | "switch" | "firewall" | "host" | (string & {});
 
 /**
+ * Reply of `PUT /api/images/{kind}/{name}`: the stored image.
+ */
+export type ImageUploaded = { 
+/**
+ * Node kind (`qemu`, `docker`, …).
+ */
+kind: string, 
+/**
+ * File name under the kind's image directory.
+ */
+name: string, 
+/**
+ * Bytes stored.
+ */
+size: number, 
+/**
+ * SHA-256 of what was stored (hex).
+ */
+sha256: string, };
+
+/**
  * `POST /api/labs/import`.
  */
 export type ImportLabRequest = { 
