@@ -692,6 +692,14 @@ export function createMockGateway({
     }
     return ok(images[q.get('template')] ?? []);
   });
+  // An image upload: the raw body (a stand-in checksum; the gateway computes the real SHA-256).
+  route('PUT', '/api/images/{kind}/{name}', 'Admin', 'image.upload', ({ params, raw }) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(params.name)) {
+      fail(400, `image ${JSON.stringify(params.name)}: letters, digits and . _ - + only`);
+    }
+    const size = Buffer.byteLength(raw ?? '');
+    return ok({ kind: params.kind, name: params.name, size, sha256: '0'.repeat(64) }, 201);
+  });
   route('GET', '/api/audit', 'Admin', '', ({ url }) => {
     const q = url.searchParams;
     const known = ['user', 'lab', 'action', 'result', 'since', 'until', 'limit', 'before'];
@@ -873,7 +881,7 @@ export function createMockGateway({
       const ctx = { req, url, params, ...authorize(req, r, params) };
       if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
         const raw = await readBody(req);
-        if (r.path.endsWith('/unl')) ctx.raw = raw;
+        if (r.path.endsWith('/unl') || r.path.startsWith('/api/images/')) ctx.raw = raw;
         else if (raw !== '') {
           if (!/application\/json/i.test(req.headers['content-type'] ?? '')) {
             fail(415, 'Expected request with `Content-Type: application/json`');
