@@ -662,6 +662,59 @@ export function createMockGateway({
       return none();
     },
   );
+  // Captures: a pcap file with the global header only (the mock carries no packets).
+  const pcap = (e, nodeId, index, url) => {
+    const seconds = url.searchParams.get('seconds');
+    if (seconds !== null && !/^[1-9]\d{0,4}$/.test(seconds))
+      fail(400, `seconds=${seconds}: a capture lasts 1 to 86400 seconds`);
+    if (!isUp(e, nodeId)) fail(409, `node ${nodeId} is not running`);
+    const n = e.lab.nodes[nodeId];
+    if (
+      !e.lab.links.some((l) =>
+        [l.from, l.to].some((x) => x.node_id === n.id && x.interface_index === index),
+      )
+    )
+      fail(409, `interface ${index} of ${n.name} is not linked`);
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(262144, 16);
+    header.writeUInt32LE(1, 20);
+    return {
+      status: 200,
+      raw: header,
+      headers: {
+        'content-type': 'application/vnd.tcpdump.pcap',
+        'content-disposition': `attachment; filename="${e.id}-${n.name}-${index}.pcap"`,
+      },
+    };
+  };
+  route(
+    'GET',
+    '/api/labs/{id}/links/{link}/capture',
+    'LabView',
+    'link.capture',
+    ({ e, params, url }) => {
+      const l = linkOf(e, params);
+      const end = [l.from, l.to].find((x) => x.node_id !== undefined);
+      if (!end) fail(409, `link ${l.id} has no node end`);
+      return pcap(e, end.node_id, end.interface_index, url);
+    },
+  );
+  route(
+    'GET',
+    '/api/labs/{id}/nodes/{node}/interfaces/{index}/capture',
+    'LabView',
+    'node.capture',
+    ({ e, params, url }) => {
+      const n = nodeOf(e, params);
+      const index = Number(params.index);
+      if (!Number.isInteger(index) || index < 0 || index >= n.ethernet)
+        fail(404, `no interface ${params.index} on ${n.name}`);
+      return pcap(e, n.id, index, url);
+    },
+  );
   route('PUT', '/api/labs/{id}/layout', 'LabEdit', 'lab.layout', ({ e, body }) => {
     const b = fields(body, ['nodes', 'networks'], ['viewport']);
     const L = e.lab;

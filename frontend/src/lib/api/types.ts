@@ -21,6 +21,7 @@ export type {
   FolderRequest,
   ImportLabRequest,
   InterfaceStatus,
+  JsonValue,
   LabAccess,
   LabListItem,
   LabPatch,

@@ -47,6 +47,8 @@ export interface LinkEdgeData extends Record<string, unknown> {
   up: boolean;
   /** The implicit network of a node↔node cable. */
   implicitNetworkId: number | null;
+  /** Whether the link has impairments (loss, delay, rate). */
+  impaired: boolean;
   /** Links between the same two elements are drawn side by side: this one's place among them. */
   parallelIndex: number;
   parallelCount: number;
@@ -57,6 +59,8 @@ export interface CanvasEdge {
   type: 'link';
   source: string;
   target: string;
+  /** What screen readers (and tests) call it: `Link r1 eth0 – h1 eth0`. */
+  ariaLabel: string;
   data: LinkEdgeData;
 }
 
@@ -86,6 +90,18 @@ export function buildCanvas(
     const n = lab.nodes[String(end.node_id)];
     return n ? interfaceName(n, end.interface_index, runtime[n.id]) : '';
   };
+  const endName = (end: Endpoint) => {
+    if (isNodeEnd(end)) {
+      const n = lab.nodes[String(end.node_id)];
+      return `${n?.name ?? `node ${end.node_id}`} ${label(end)}`;
+    }
+    return lab.networks[String(end.network_id)]?.name ?? `network ${end.network_id}`;
+  };
+  const impaired = (links: LabLink[]) =>
+    links.some((l) => {
+      const m = l.metrics;
+      return !!m && (m.loss_pct > 0 || m.delay_ms > 0 || m.jitter_ms > 0 || m.bandwidth_kbps > 0);
+    });
 
   for (const node of Object.values(lab.nodes)) {
     const rt = runtime[node.id];
@@ -140,11 +156,13 @@ export function buildCanvas(
         type: 'link',
         source: nodeKey(a.node_id),
         target: nodeKey(b.node_id),
+        ariaLabel: `Link ${endName(a)} – ${endName(b)}`,
         data: {
           linkIds: group.map((l) => l.id),
           sourceLabel: label(a),
           targetLabel: label(b),
           up: running(a.node_id) && running(b.node_id),
+          impaired: impaired(group),
           implicitNetworkId: netId,
           parallelIndex: 0,
           parallelCount: 1,
@@ -168,11 +186,13 @@ export function buildCanvas(
       type: 'link',
       source,
       target,
+      ariaLabel: `Link ${endName(link.from)} – ${endName(link.to)}`,
       data: {
         linkIds: [link.id],
         sourceLabel: label(link.from),
         targetLabel: label(link.to),
         up: nodeEnds.length > 0 && nodeEnds.every((e) => running(e.node_id)),
+        impaired: impaired([link]),
         implicitNetworkId: null,
         parallelIndex: 0,
         parallelCount: 1,
