@@ -64,9 +64,10 @@ pub fn app(state: AppState, frontend_dir: Option<&Path>) -> Router {
         .route("/api/{*rest}", axum::routing::any(no_api_route))
         .with_state(state);
     if let Some(dir) = frontend_dir.filter(|d| d.join("index.html").is_file()) {
-        app = app.fallback_service(
-            ServeDir::new(dir).not_found_service(ServeFile::new(dir.join("index.html"))),
-        );
+        // A deep link (`/labs/<id>`, `/admin`) is the app's index.html with 200 (not a 404,
+        // which `not_found_service` would have made of every one of them).
+        app = app
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
     app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(peer))
