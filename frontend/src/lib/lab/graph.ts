@@ -8,6 +8,14 @@ import type { Endpoint, LabDocument, LabLink, LabNetwork, LabNode, NodeState } f
 import type { RuntimeMap } from './apply';
 import { interfaceName, isNetworkEnd, isNodeEnd } from './interfaces';
 
+/** Below this zoom the canvas leaves out the interface labels of links (unreadable there). */
+export const LABEL_MIN_ZOOM = 0.55;
+/** Context key of the canvas's level of detail (`CanvasDetail`), set by LabCanvas. */
+export const CANVAS_DETAIL = Symbol('canvas detail');
+export interface CanvasDetail {
+  readonly labels: boolean;
+}
+
 export const nodeKey = (id: number) => `node-${id}`;
 export const networkKey = (id: number) => `net-${id}`;
 
