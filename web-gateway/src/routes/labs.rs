@@ -159,8 +159,9 @@ pub async fn import_unl(
 pub async fn get(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<axum::Json<LabSnapshot>> {
-    Ok(axum::Json((*st.cache.snapshot(&id).await?).clone()))
+) -> ApiResult<axum::Json<std::sync::Arc<LabSnapshot>>> {
+    // Serialized straight from the shared copy: no per-request clone of the whole lab.
+    Ok(axum::Json(st.cache.snapshot(&id).await?))
 }
 
 /// `GET /api/labs/{id}/export`: the lab JSON as a file.
