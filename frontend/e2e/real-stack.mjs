@@ -356,9 +356,6 @@ try {
     check(await page.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
     // Both cables drawn as up (both ends run).
     await page.waitForFunction(() => document.querySelectorAll('path.link-edge.up').length === 2);
-    await page.keyboard.press('f');
-    await page.waitForTimeout(400);
-    await shot(page, 'canvas-running');
   });
 
   await step('3. host1’s console pings host2 through the router', async () => {
@@ -369,6 +366,12 @@ try {
     check(rc === 0 && /3 packets received/.test(text), `ping failed:\n${text}`);
     check(/64 bytes from 10\.0\.2\.10/.test(text), `no echo reply shown:\n${text}`);
     await shot(page, 'console-ping');
+    // The running lab as a whole: nothing selected, fitted, the console below.
+    await page.locator('.svelte-flow__pane').click({ position: { x: 30, y: 30 } });
+    await page.keyboard.press('f');
+    await page.getByText('3 node(s), 0 network(s), 3 running.').waitFor();
+    await page.waitForTimeout(400);
+    await shot(page, 'canvas-running');
   });
 
   await step('4a. add a network and link the running router to it', async () => {
@@ -607,6 +610,7 @@ try {
     );
     // Interactive: the main thread is free for good (no long task ends later, looking 1 s on).
     await bp.waitForTimeout(1000);
+    await bp.screenshot({ path: join(out, 'canvas-200-nodes.png') });
     const opening = await bp.evaluate(() => ({
       drawn: window.__drawnAt,
       tasks: window.__longtasks.splice(0),
@@ -667,7 +671,6 @@ try {
         tasks: window.__longtasks.splice(0),
       };
     });
-    await bp.screenshot({ path: join(out, 'canvas-200-nodes.png') });
     await ctx.close();
     current = page;
 
