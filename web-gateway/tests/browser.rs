@@ -27,8 +27,10 @@ use std::time::{Duration, Instant};
 
 use nova_test_sandbox::{Sandbox, paths};
 
+#[allow(unused_macros)]
+mod common;
+
 const UNIT: &str = "nova-ve-gateway.service";
-const GATEWAY: &str = "/usr/libexec/nova-ve/nova-ve-gateway";
 /// The whole browser scenario; it takes about a minute here.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -72,27 +74,15 @@ fn prerequisites(repo: &Path) -> Vec<String> {
 /// `nova-ve-gateway ARGS` as an operator runs it (as the gateway's user, with its environment
 /// file and state directory), like scripts/demo; its stdout.
 fn operator(sb: &Sandbox, args: &[&str]) -> String {
-    let mut argv = vec![
-        "systemd-run",
-        "--quiet",
-        "--wait",
-        "--pipe",
-        "--collect",
-        "-p",
-        "User=nova-ve-gw",
-        "-p",
-        "Group=nova-ve-gw",
-        "-p",
-        "StateDirectory=nova-ve-gateway",
-        "-p",
-        "StateDirectoryMode=0700",
-        "-p",
-        "EnvironmentFile=/etc/nova-ve/gateway.env",
-        GATEWAY,
-    ];
-    argv.extend_from_slice(args);
-    sb.run_ok(&argv)
-        .unwrap_or_else(|e| panic!("nova-ve-gateway {args:?}: {e}"))
+    let out = common::operator(sb, args);
+    assert!(
+        out.status.success(),
+        "nova-ve-gateway {args:?}: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The sandbox (own network namespace) with netd, labd and the gateway serving the web app on

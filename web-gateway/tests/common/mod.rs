@@ -157,6 +157,31 @@ pub struct Gateway {
     pg: Option<PgDb>,
 }
 
+/// `nova-ve-gateway ARGS` in `sb` as an operator runs it: as the gateway's user, with its
+/// environment file and state directory (`systemd-run --wait --pipe`, like scripts/demo).
+pub fn operator(sb: &Sandbox, args: &[&str]) -> Output {
+    let mut argv = vec![
+        "systemd-run",
+        "--quiet",
+        "--wait",
+        "--pipe",
+        "--collect",
+        "-p",
+        "User=nova-ve-gw",
+        "-p",
+        "Group=nova-ve-gw",
+        "-p",
+        "StateDirectory=nova-ve-gateway",
+        "-p",
+        "StateDirectoryMode=0700",
+        "-p",
+        "EnvironmentFile=/etc/nova-ve/gateway.env",
+        GATEWAY,
+    ];
+    argv.extend_from_slice(args);
+    sb.run(&argv).expect("systemd-run")
+}
+
 impl Gateway {
     /// A sandbox with labd running and the gateway configured (`/etc/nova-ve/gateway.env`:
     /// listen address, database URL), its database neither migrated nor the unit started.
@@ -218,26 +243,7 @@ impl Gateway {
     /// `nova-ve-gateway ARGS` as an operator runs it: as the gateway's user, with its
     /// environment file and state directory (`systemd-run --wait --pipe`, like scripts/demo).
     pub fn operator(&self, args: &[&str]) -> Output {
-        let mut argv = vec![
-            "systemd-run",
-            "--quiet",
-            "--wait",
-            "--pipe",
-            "--collect",
-            "-p",
-            "User=nova-ve-gw",
-            "-p",
-            "Group=nova-ve-gw",
-            "-p",
-            "StateDirectory=nova-ve-gateway",
-            "-p",
-            "StateDirectoryMode=0700",
-            "-p",
-            "EnvironmentFile=/etc/nova-ve/gateway.env",
-            GATEWAY,
-        ];
-        argv.extend_from_slice(args);
-        self.sb.run(&argv).expect("systemd-run")
+        operator(&self.sb, args)
     }
 
     /// [`Gateway::operator`], which must succeed; its stdout.
